@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "ACMixForecaster": "acmix_ts.estimator",
     "load_ltsf": "acmix_ts.data",
-    "ltsf_borders": "acmix_ts.data",
+    "ltsf_split": "acmix_ts.data",
     "load_prices": "acmix_ts.data",
 }
 

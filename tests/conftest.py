@@ -1,0 +1,30 @@
+"""Shared fixtures: the shared datasets folder and an isolated user cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "datasets"
+
+# Tests read the shared datasets through ACMIX_TS_DATA, as the Makefile sets it.
+if not os.environ.get("ACMIX_TS_DATA") and SHARED_DATA.is_dir():
+    os.environ["ACMIX_TS_DATA"] = str(SHARED_DATA)
+
+
+@pytest.fixture
+def data_root() -> Path:
+    """The shared datasets folder; skips the test when it is not beside the repository."""
+    root = Path(os.environ.get("ACMIX_TS_DATA", SHARED_DATA))
+    if not (root / "ltsf").is_dir():
+        pytest.skip(f"shared datasets not found at {root}; set ACMIX_TS_DATA")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Point the per-user cache at a temporary folder so tests never touch ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg_cache")))
