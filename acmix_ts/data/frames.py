@@ -1,0 +1,184 @@
+"""User frames in, canonical long frames out, with validation that says how to fix things.
+
+The estimator accepts a long frame (``unique_id, ds, y`` plus covariate columns), a wide
+frame (DatetimeIndex, one column per series) or a ``pd.Series``. Everything becomes a
+new long frame sorted by series and time; the user's object is never modified.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Column roles of a long frame."""
+
+    id: str = "unique_id"
+    time: str = "ds"
+    targets: tuple[str, ...] = ("y",)
+    past: tuple[str, ...] = ()
+    future: tuple[str, ...] = ()
+    static: tuple[str, ...] = ()
+
+    @property
+    def dynamic(self) -> tuple[str, ...]:
+        """Targets, past and future covariates: the columns that vary in time."""
+        return (*self.targets, *self.past, *self.future)
+
+
+def _missing_column_error(frame: pd.DataFrame, column: str, role: str, where: str) -> ValueError:
+    close = difflib.get_close_matches(column, [str(c) for c in frame.columns], n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return ValueError(
+        f"The {role} column {column!r} is missing from {where}; it has columns "
+        f"{list(frame.columns)}.{hint} Rename the column or pass the right name "
+        f"to ACMixForecaster."
+    )
+
+
+def to_long(data: pd.DataFrame | pd.Series, columns: Columns, where: str = "df") -> pd.DataFrame:
+    """Return a new long frame with the columns of ``columns``, sorted by id and time.
+
+    A wide frame (DatetimeIndex, no id column) or a Series becomes one univariate series
+    per column, named after the column; it may not carry covariates.
+    """
+    if isinstance(data, pd.Series):
+        data = data.to_frame(name=data.name if data.name is not None else columns.targets[0])
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(
+            f"{where} must be a pandas DataFrame or Series. Got {type(data).__name__} instead."
+        )
+    if columns.id not in data.columns and isinstance(data.index, pd.DatetimeIndex):
+        data = _wide_to_long(data, columns, where)
+    needed = [(columns.id, "id"), (columns.time, "time")]
+    needed += [(c, "target") for c in columns.targets]
+    needed += [(c, "past covariate") for c in columns.past]
+    needed += [(c, "future covariate") for c in columns.future]
+    for column, role in needed:
+        if column not in data.columns:
+            raise _missing_column_error(data, column, role, where)
+    keep = [columns.id, columns.time, *columns.dynamic]
+    keep += [c for c in columns.static if c in data.columns and c not in keep]
+    frame = data.loc[:, keep].copy()
+    frame[columns.time] = _as_datetime(frame[columns.time], columns.time, where)
+    return frame
+
+
+def _wide_to_long(data: pd.DataFrame, columns: Columns, where: str) -> pd.DataFrame:
+    if len(columns.targets) > 1 or columns.past or columns.future:
+        raise ValueError(
+            f"{where} is a wide frame (DatetimeIndex, one column per series); wide frames "
+            "carry only targets. Pass a long frame with id, time and covariate columns."
+        )
+    wide = data.copy()
+    wide.index = wide.index.rename(columns.time)
+    long = wide.reset_index().melt(
+        id_vars=columns.time, var_name=columns.id, value_name=columns.targets[0]
+    )
+    long[columns.id] = long[columns.id].astype(str)
+    return long[[columns.id, columns.time, columns.targets[0]]]
+
+
+def _as_datetime(values: pd.Series, name: str, where: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    try:
+        return pd.to_datetime(values)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"The time column {name!r} of {where} could not be parsed as datetimes ({err}). "
+            "Convert it with pd.to_datetime first."
+        ) from err
+
+
+def check_values(frame: pd.DataFrame, columns: Columns, names: Sequence[str], where: str) -> None:
+    """Raise when a column of ``names`` holds NaN/inf or is not numeric, naming the place."""
+    for name in names:
+        values = frame[name]
+        if not pd.api.types.is_numeric_dtype(values):
+            raise ValueError(
+                f"Column {name!r} of {where} must be numeric. Got dtype {values.dtype}."
+            )
+        bad = ~np.isfinite(values.to_numpy(dtype=float))
+        if bad.any():
+            row = frame.loc[bad].iloc[0]
+            kind = "NaN" if pd.isna(row[name]) else "inf"
+            raise ValueError(
+                f"Column {name!r} of {where} holds {int(bad.sum())} NaN/inf values; the "
+                f"first is {kind} in series {row[columns.id]!r} at {row[columns.time]}. Fill "
+                "or drop them (e.g. df.interpolate() per series) before calling."
+            )
+
+
+def check_order(frame: pd.DataFrame, columns: Columns, where: str) -> None:
+    """Raise on duplicated or unsorted timestamps within a series."""
+    ids, times = frame[columns.id], frame[columns.time]
+    same = ids.eq(ids.shift()).to_numpy()
+    steps = times.diff().to_numpy()
+    dup = same & (steps == np.timedelta64(0))
+    if dup.any():
+        row = frame.loc[dup].iloc[0]
+        raise ValueError(
+            f"Series {row[columns.id]!r} of {where} has duplicated timestamps (first at "
+            f"{row[columns.time]}). Aggregate or drop duplicates, e.g. "
+            f"df.drop_duplicates([{columns.id!r}, {columns.time!r}])."
+        )
+    back = same & (steps < np.timedelta64(0))
+    if back.any():
+        row = frame.loc[back].iloc[0]
+        raise ValueError(
+            f"Series {row[columns.id]!r} of {where} is not sorted by time (at "
+            f"{row[columns.time]} it goes back). Sort it first: "
+            f"df.sort_values([{columns.id!r}, {columns.time!r}])."
+        )
+
+
+def group_series(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
+    """Bring the rows of each series together, keeping first-seen series order and time order.
+
+    Rows of one series that are interleaved with another's are gathered; the order of
+    rows within a series is kept, so :func:`check_order` still sees unsorted times.
+    """
+    codes = pd.factorize(frame[columns.id])[0]
+    order = np.argsort(codes, kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def static_table(
+    frame: pd.DataFrame, columns: Columns, static_df: pd.DataFrame | None, where: str
+) -> pd.DataFrame:
+    """One row of static features per series, from ``static_df`` or constant columns."""
+    ids = pd.Index(pd.unique(frame[columns.id]), name=columns.id)
+    if not columns.static:
+        return pd.DataFrame(index=ids)
+    if static_df is not None:
+        for column in (columns.id, *columns.static):
+            if column not in static_df.columns:
+                raise _missing_column_error(static_df, column, "static", "static_df")
+        table = static_df.drop_duplicates(columns.id).set_index(columns.id)
+        table = table.loc[:, list(columns.static)]
+    else:
+        for column in columns.static:
+            if column not in frame.columns:
+                raise _missing_column_error(frame, column, "static", where)
+        grouped = frame.groupby(columns.id, sort=False)[list(columns.static)]
+        if (grouped.nunique() > 1).any().any():
+            raise ValueError(
+                f"Static columns {list(columns.static)} of {where} vary within a series; "
+                "static features must be constant per series (or pass static_df)."
+            )
+        table = grouped.first()
+    missing = ids.difference(table.index)
+    if len(missing):
+        raise ValueError(
+            f"static_df has no row for series {list(missing[:5])}. Add them to static_df."
+        )
+    table = table.reindex(ids)
+    check_values(table.reset_index(), columns, columns.static, "the static features")
+    return table

@@ -1,0 +1,80 @@
+"""Rolling-origin backtesting (``cross_validation``) of the estimator.
+
+Each window has a cutoff per series; the model that forecasts it was fitted on data up
+to a cutoff no later than that one, and it reads only rows up to the window's cutoff.
+Rows after the cutoff reach the forecast only as future covariates of the horizon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from acmix_ts.data.frames import Columns, group_series
+from acmix_ts.data.frames import to_long as frame_to_long
+
+
+def refit_windows(n_windows: int, refit: bool | int) -> list[bool]:
+    """For each window, whether the model is (re)fitted before forecasting it."""
+    if isinstance(refit, bool):
+        every = 1 if refit else 0
+    elif isinstance(refit, (int, np.integer)) and refit >= 0:
+        every = int(refit)
+    else:
+        raise ValueError(f"refit must be a bool or an int >= 0. Got {refit!r} instead.")
+    return [i == 0 or (every > 0 and i % every == 0) for i in range(n_windows)]
+
+
+def cross_validation(
+    estimator,
+    df: pd.DataFrame | pd.Series,
+    n_windows: int = 1,
+    step_size: int | None = None,
+    refit: bool | int = False,
+    h: int | None = None,
+    static_df: pd.DataFrame | None = None,
+    val_size: int | None = None,
+) -> pd.DataFrame:
+    """Forecast ``n_windows`` consecutive windows of the end of every series.
+
+    See :meth:`acmix_ts.ACMixForecaster.cross_validation`.
+    """
+    h = estimator.horizon if h is None else h
+    if not isinstance(h, (int, np.integer)) or not 1 <= h <= estimator.horizon:
+        raise ValueError(f"h must be an int in [1, horizon={estimator.horizon}]. Got {h!r}.")
+    step_size = h if step_size is None else step_size
+    for name, value in (("n_windows", n_windows), ("step_size", step_size)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")
+    columns: Columns = estimator._columns()
+    frame = group_series(frame_to_long(df, columns, "df"), columns)
+    position = frame.groupby(columns.id, sort=False).cumcount().to_numpy()
+    size = frame.groupby(columns.id, sort=False)[columns.id].transform("size").to_numpy()
+    model = estimator
+    results = []
+    for i, fit_now in enumerate(refit_windows(n_windows, refit)):
+        cut = size - h - (n_windows - 1 - i) * step_size  # first forecast row, per row's series
+        if (cut < 1).any():
+            raise ValueError(
+                f"n_windows={n_windows} windows of h={h} steps {step_size} apart need longer "
+                "series; use fewer windows or a smaller step_size."
+            )
+        history = frame.loc[position < cut]
+        actual = frame.loc[(position >= cut) & (position < cut + h)]
+        if fit_now:
+            model = clone(estimator).fit(history, val_size=val_size, static_df=static_df)
+        futr_df = None
+        if columns.future:
+            futr_df = actual.loc[:, [columns.id, columns.time, *columns.future]]
+        forecast = model.predict(h=h, df=history, futr_df=futr_df, static_df=static_df)
+        cutoffs = history.groupby(columns.id, sort=False)[columns.time].last().rename("cutoff")
+        merged = forecast.merge(
+            actual.loc[:, [columns.id, columns.time, *columns.targets]],
+            on=[columns.id, columns.time],
+            how="left",
+        )
+        results.append(merged.merge(cutoffs, left_on=columns.id, right_index=True))
+    out = pd.concat(results, ignore_index=True)
+    first = [columns.id, columns.time, "cutoff", *columns.targets]
+    return out.loc[:, first + [c for c in out.columns if c not in first]]

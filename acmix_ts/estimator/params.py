@@ -1,0 +1,109 @@
+"""Validation of ``ACMixForecaster``'s parameters, in scikit-learn's words."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+from acmix_ts.nn import FUSION_MODES
+from acmix_ts.training import LOSSES
+
+
+def _int_at_least(low: int) -> tuple[Callable[[Any], bool], str]:
+    def ok(value: Any) -> bool:
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
+
+    return ok, f"an int >= {low}"
+
+
+def _float_in(low: float, high: float, closed_low: bool) -> tuple[Callable[[Any], bool], str]:
+    def ok(value: Any) -> bool:
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            return False
+        return (value >= low if closed_low else value > low) and value < high
+
+    bracket = "[" if closed_low else "("
+    return ok, f"a float in {bracket}{low}, {high})"
+
+
+def _one_of(*options: Any) -> tuple[Callable[[Any], bool], str]:
+    return (lambda value: value in options), f"one of {options}"
+
+
+def _names() -> tuple[Callable[[Any], bool], str]:
+    def ok(value: Any) -> bool:
+        if value is None or isinstance(value, str):
+            return True
+        return isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value)
+
+    return ok, "None, a column name or a tuple of column names"
+
+
+def _dict_or_none() -> tuple[Callable[[Any], bool], str]:
+    return (lambda value: value is None or isinstance(value, dict)), "a dict or None"
+
+
+def _quantiles() -> tuple[Callable[[Any], bool], str]:
+    def ok(value: Any) -> bool:
+        if value is None:
+            return True
+        return (
+            isinstance(value, (tuple, list))
+            and len(value) > 0
+            and all(isinstance(q, numbers.Real) and 0 < q < 1 for q in value)
+        )
+
+    return ok, "None or a non-empty tuple of floats in (0, 1)"
+
+
+CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "horizon": _int_at_least(1),
+    "context_length": _int_at_least(1),
+    "patch_len": _int_at_least(1),
+    "d_model": _int_at_least(1),
+    "n_heads": _int_at_least(1),
+    "n_blocks": _int_at_least(1),
+    "kernel_size": _int_at_least(1),
+    "fusion": _one_of(*FUSION_MODES),
+    "dropout": _float_in(0.0, 1.0, closed_low=True),
+    "loss": _one_of(*LOSSES),
+    "quantiles": _quantiles(),
+    "learning_rate": _float_in(0.0, float("inf"), closed_low=False),
+    "batch_size": _int_at_least(1),
+    "max_epochs": _int_at_least(0),
+    "scaler": _one_of("standard", None),
+    "past_covariates": _names(),
+    "future_covariates": _names(),
+    "static_covariates": _names(),
+    "target_col": _names(),
+    "network_kwargs": _dict_or_none(),
+    "trainer_kwargs": _dict_or_none(),
+}
+
+
+def check_params(estimator: Any) -> None:
+    """Raise ``ValueError`` for the first parameter of ``estimator`` that is out of range."""
+    name = type(estimator).__name__
+    for param, value in estimator.get_params(deep=False).items():
+        if param == "window_size" and value is not None:
+            ok, expected = _int_at_least(1)
+        elif param == "early_stopping_patience" and value is not None:
+            ok, expected = _int_at_least(1)
+        elif param in CONSTRAINTS:
+            ok, expected = CONSTRAINTS[param]
+        else:
+            continue
+        if not ok(value):
+            raise ValueError(
+                f"The {param!r} parameter of {name} must be {expected}. Got {value!r} instead."
+            )
+
+
+def as_names(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """A column-name parameter as a tuple of names."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)

@@ -1,0 +1,101 @@
+"""From validated long frames to scaled per-series arrays, and back.
+
+Each series is standardised per column with statistics of its training part only
+(``Scaler``); static features are standardised across series. The same statistics
+scale the context at prediction time and unscale the forecast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from acmix_ts.data.frames import Columns
+from acmix_ts.training.windows import SeriesArrays
+
+
+@dataclass
+class Scaler:
+    """Per-series, per-column standardisation, shape (n_series, D) for D dynamic columns."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, blocks: list[np.ndarray], enabled: bool = True) -> Scaler:
+        """Statistics of each (T_i, D) block; identity when ``enabled`` is False."""
+        width = blocks[0].shape[1] if blocks else 0
+        if not enabled:
+            ones = np.ones((len(blocks), width))
+            return cls(np.zeros_like(ones), ones)
+        mean = np.stack([b.mean(axis=0) for b in blocks])
+        std = np.stack([b.std(axis=0) for b in blocks])
+        std = np.where(std > 1e-8 * np.maximum(np.abs(mean), 1.0), std, 1.0)
+        return cls(mean, std)
+
+    def take(self, rows: np.ndarray) -> Scaler:
+        """The statistics of the series at ``rows``."""
+        return Scaler(self.mean[rows], self.std[rows])
+
+
+def series_blocks(frame: pd.DataFrame, columns: Columns) -> list[np.ndarray]:
+    """The dynamic columns of each series as a float64 (T_i, D) array, in frame order."""
+    values = frame.loc[:, list(columns.dynamic)].to_numpy(dtype=np.float64)
+    codes, _ = pd.factorize(frame[columns.id])
+    bounds = np.flatnonzero(np.diff(codes)) + 1
+    return np.split(values, bounds)
+
+
+def to_series_arrays(
+    blocks: list[np.ndarray], scaler: Scaler, static: np.ndarray, columns: Columns
+) -> list[SeriesArrays]:
+    """Scaled :class:`SeriesArrays` of each block (targets, past, future, static)."""
+    n_y, n_past = len(columns.targets), len(columns.past)
+    result = []
+    for i, block in enumerate(blocks):
+        scaled = ((block - scaler.mean[i]) / scaler.std[i]).astype(np.float32)
+        result.append(
+            SeriesArrays(
+                y=scaled[:, :n_y],
+                past_covariates=scaled[:, n_y : n_y + n_past] if n_past else None,
+                future_covariates=scaled[:, n_y + n_past :] if columns.future else None,
+                static=static[i].astype(np.float32) if static.shape[1] else None,
+            )
+        )
+    return result
+
+
+@dataclass
+class StaticScaler:
+    """Standardisation of static features across series."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, table: pd.DataFrame) -> StaticScaler:
+        values = table.to_numpy(dtype=np.float64)
+        if values.shape[1] == 0:
+            return cls(np.zeros(0), np.ones(0))
+        std = values.std(axis=0)
+        return cls(values.mean(axis=0), np.where(std > 0, std, 1.0))
+
+    def transform(self, table: pd.DataFrame) -> np.ndarray:
+        return (table.to_numpy(dtype=np.float64) - self.mean) / self.std
+
+
+def train_val_blocks(
+    blocks: list[np.ndarray], val_size: int, context_length: int
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Split every series into a training part and a validation tail of ``val_size`` steps.
+
+    The validation part starts ``context_length`` steps before its first target, so its
+    windows read history the model trained on but forecast only unseen steps.
+    """
+    if val_size == 0:
+        return blocks, []
+    train = [b[: len(b) - val_size] for b in blocks]
+    val = [b[len(b) - val_size - context_length :] for b in blocks]
+    return train, val

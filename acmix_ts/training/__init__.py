@@ -1,0 +1,16 @@
+"""Training layer: window datasets over arrays and the LightningModule (torch + Lightning)."""
+
+from acmix_ts.training.losses import LOSSES, QuantileLoss, make_loss
+from acmix_ts.training.module import ForecastingModule, build_network
+from acmix_ts.training.windows import SeriesArrays, WindowDataset, make_loader
+
+__all__ = [
+    "LOSSES",
+    "ForecastingModule",
+    "QuantileLoss",
+    "SeriesArrays",
+    "WindowDataset",
+    "build_network",
+    "make_loader",
+    "make_loss",
+]

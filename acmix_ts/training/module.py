@@ -1,0 +1,153 @@
+"""The LightningModule that trains a forecasting network on window batches.
+
+It holds the network (a plain ``nn.Module`` of :mod:`acmix_ts.nn`) and the training
+logic: the loss, AdamW with a one-cycle schedule, the attention warm-up schedule and
+keeping the weights of the best validation epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from acmix_ts.nn import ACMixConfig, ACMixNetwork, DLinear, PatchTSTNetwork
+from acmix_ts.training.losses import make_loss
+
+NETWORKS: dict[str, type[nn.Module]] = {
+    "acmix": ACMixNetwork,
+    "dlinear": DLinear,
+    "patchtst": PatchTSTNetwork,
+}
+
+
+def build_network(name: str, config: ACMixConfig) -> nn.Module:
+    """Instantiate the network called ``name`` (``acmix``, ``dlinear`` or ``patchtst``)."""
+    if name not in NETWORKS:
+        raise ValueError(f"network must be one of {tuple(NETWORKS)}. Got {name!r} instead.")
+    return NETWORKS[name](config)
+
+
+def split_decay(network: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """Parameters with and without weight decay.
+
+    Biases, norms, fusion scalars (every tensor of rank <= 1) and whatever the network
+    lists in ``no_weight_decay()`` (e.g. relative-position bias tables) get none.
+    """
+    skip = set(getattr(network, "no_weight_decay", lambda: ())())
+    decay, no_decay = [], []
+    for name, param in network.named_parameters():
+        if not param.requires_grad:
+            continue
+        (no_decay if param.ndim <= 1 or name in skip else decay).append(param)
+    return decay, no_decay
+
+
+class ForecastingModule(pl.LightningModule):
+    """Trains a forecasting network on batches from :class:`~acmix_ts.training.WindowDataset`.
+
+    Parameters
+    ----------
+    network_config : dict
+        Fields of :class:`acmix_ts.nn.ACMixConfig`.
+    network : str
+        ``"acmix"``, ``"dlinear"`` or ``"patchtst"``.
+    loss : str
+        ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
+    quantiles : sequence of float, optional
+        Quantile levels predicted with ``loss="quantile"`` (``n_outputs`` must match).
+    learning_rate, weight_decay : float
+        AdamW settings; the learning rate peaks at ``learning_rate`` (one-cycle schedule).
+    attention_warmup_epochs : int
+        Ramp the attention path from 0 to full over this many epochs (0 = off).
+    """
+
+    def __init__(
+        self,
+        network_config: dict[str, Any],
+        network: str = "acmix",
+        loss: str = "mse",
+        quantiles: Sequence[float] | None = None,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-2,
+        attention_warmup_epochs: int = 0,
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        self.network = build_network(network, ACMixConfig.from_dict(network_config))
+        self.loss_fn = make_loss(loss, quantiles)
+        self.best_val_loss = float("inf")
+        self._best_state: dict[str, torch.Tensor] | None = None
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Forecast (B, H, C, Q) from a batch of windows."""
+        config = self.network.config
+        context = config.context_length
+        return self.network(
+            batch["y"][:, :context],
+            past_covariates=batch["past_covariates"] if config.n_past_covariates else None,
+            future_covariates=batch["future_covariates"] if config.n_future_covariates else None,
+            static=batch["static"] if config.n_static else None,
+        )
+
+    def _step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        target = batch["y"][:, self.network.config.context_length :]  # (B, H, C)
+        return self.loss_fn(self(batch), target)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self._step(batch)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(batch["y"]))
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        loss = self._step(batch)
+        self.log("val_loss", loss, on_epoch=True, sync_dist=True, batch_size=len(batch["y"]))
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        warmup = self.hparams.attention_warmup_epochs
+        if warmup and hasattr(self.network, "set_attention_scale"):
+            per_epoch = max(int(self.trainer.num_training_batches), 1)
+            progress = (self.current_epoch * per_epoch + batch_idx) / (warmup * per_epoch)
+            self.network.set_attention_scale(min(1.0, progress))
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking or "val_loss" not in self.trainer.callback_metrics:
+            return
+        if self.current_epoch < self.hparams.attention_warmup_epochs:
+            return  # weights from the warm-up are not the model that will be used
+        val_loss = float(self.trainer.callback_metrics["val_loss"])
+        if val_loss < self.best_val_loss:
+            self.best_val_loss = val_loss
+            self._best_state = {
+                k: v.detach().to("cpu", copy=True) for k, v in self.network.state_dict().items()
+            }
+
+    def on_train_end(self) -> None:
+        # Every rank restores the best epoch, so the weights a spawn launcher returns to
+        # the main process are the selected ones too.
+        if self._best_state is not None:
+            self.network.load_state_dict(self._best_state)
+            self._best_state = None
+        if self.hparams.attention_warmup_epochs and hasattr(self.network, "set_attention_scale"):
+            self.network.set_attention_scale(1.0)
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        decay, no_decay = split_decay(self.network)
+        optimizer = torch.optim.AdamW(
+            [
+                {"params": decay, "weight_decay": self.hparams.weight_decay},
+                {"params": no_decay, "weight_decay": 0.0},
+            ],
+            lr=self.hparams.learning_rate,
+        )
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=self.hparams.learning_rate,
+            total_steps=total,
+            pct_start=0.2,
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -1,0 +1,85 @@
+"""A quiet Lightning Trainer: no log folders, no model summary, no chatter.
+
+Lightning prints hints meant for people writing training loops (``num_workers``,
+available-but-unused accelerators, seeds). A user of the estimator cannot act on them,
+so they are handled here rather than printed; real warnings still pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import EarlyStopping
+
+_CHATTY_LOGGERS = ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric")
+_HANDLED_WARNINGS = (
+    ".*does not have many workers.*",
+    ".*num_workers.*",
+    ".*The number of training batches.*",
+    ".*GPU available but not used.*",
+    ".*TPU available but not used.*",
+    ".*`isinstance\\(treespec, LeafSpec\\)` is deprecated.*",
+)
+
+
+@contextlib.contextmanager
+def quiet_lightning() -> Iterator[None]:
+    """Silence Lightning's informational logs and hints inside the block."""
+    levels = {name: logging.getLogger(name).level for name in _CHATTY_LOGGERS}
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        for pattern in _HANDLED_WARNINGS:
+            warnings.filterwarnings("ignore", message=pattern)
+        try:
+            yield
+        finally:
+            for name, level in levels.items():
+                logging.getLogger(name).setLevel(level)
+
+
+def make_trainer(
+    max_epochs: int,
+    progress_bar: bool = False,
+    early_stopping_patience: int | None = None,
+    trainer_kwargs: dict[str, Any] | None = None,
+) -> pl.Trainer:
+    """Build a Trainer with quiet defaults; ``trainer_kwargs`` override any of them.
+
+    Parameters
+    ----------
+    max_epochs : int
+        Upper bound on training epochs.
+    progress_bar : bool
+        Show Lightning's progress bar.
+    early_stopping_patience : int, optional
+        Stop when ``val_loss`` has not improved for this many epochs (None = never).
+    trainer_kwargs : dict, optional
+        Passed to :class:`pytorch_lightning.Trainer` (accelerator, devices, strategy,
+        precision, logger, callbacks, ...). Callbacks are added to the early stopping one.
+    """
+    options: dict[str, Any] = {
+        "max_epochs": max_epochs,
+        "accelerator": "auto",
+        "devices": 1,
+        "logger": False,
+        "enable_checkpointing": False,
+        "enable_model_summary": False,
+        "enable_progress_bar": progress_bar,
+        "num_sanity_val_steps": 0,
+        "deterministic": False,
+    }
+    extra = dict(trainer_kwargs or {})
+    callbacks = list(extra.pop("callbacks", None) or [])
+    if early_stopping_patience is not None:
+        callbacks.append(
+            EarlyStopping(monitor="val_loss", patience=early_stopping_patience, mode="min")
+        )
+    options.update(extra)
+    with quiet_lightning():
+        return pl.Trainer(callbacks=callbacks, **options)
