@@ -1,8 +1,43 @@
-"""Quickstart: load the built-in ETTh1 dataset and summarise it (offline)."""
+"""Quickstart: forecast the built-in ETTh1 dataset and compare with the naive forecast.
 
-from acmix_ts.data import load_ltsf, ltsf_split
+Runs offline on a laptop CPU in about a minute: trains one ACMix model on the 7 hourly
+series of ETTh1 (a global model, one series per variable), backtests it over the last
+20 daily-spaced windows of the standard 14,400 rows, and prints the forecast of the
+last window next to the naive (last value) forecast's error on the same windows.
+"""
 
-frame = load_ltsf("ETTh1")
-print(f"ETTh1: {len(frame)} hourly rows, {frame['date'].min()} .. {frame['date'].max()}")
-print(frame.drop(columns="date").describe().T.round(3))
-print("standard split at look-back 96:", ltsf_split("ETTh1", 96))
+from __future__ import annotations
+
+import time
+
+from acmix_ts import ACMixForecaster, load_ltsf
+from acmix_ts.metrics import mae, mse
+
+
+def main() -> None:
+    start = time.perf_counter()
+    wide = load_ltsf("ETTh1").iloc[:14400]  # the rows of the standard splits
+    df = wide.melt(id_vars="date", var_name="unique_id", value_name="y")
+    df = df.rename(columns={"date": "ds"})
+    print(f"ETTh1: {df['unique_id'].nunique()} series x {len(wide)} hourly steps")
+
+    model = ACMixForecaster(horizon=24, context_length=96, max_epochs=4, batch_size=256)
+    cv = model.cross_validation(df, n_windows=20, step_size=120)
+    last_values = df.rename(columns={"ds": "cutoff", "y": "Naive"})
+    cv = cv.merge(last_values, on=["unique_id", "cutoff"])
+
+    last = cv[(cv["unique_id"] == "OT") & (cv["cutoff"] == cv["cutoff"].max())]
+    print("\nForecast of oil temperature (OT) for the last day:")
+    shown = last[["ds", "y", "ACMix", "Naive"]].round({"y": 2, "ACMix": 2, "Naive": 2})
+    print(shown.to_string(index=False))
+
+    print(f"\nTest error over {cv['cutoff'].nunique()} windows x 7 series x 24 hours:")
+    for name in ("ACMix", "Naive"):
+        print(f"  {name:6s} MAE {mae(cv['y'], cv[name]):.3f}  MSE {mse(cv['y'], cv[name]):.3f}")
+    gain = 1 - mae(cv["y"], cv["ACMix"]) / mae(cv["y"], cv["Naive"])
+    print(f"  ACMix's MAE is {100 * gain:.0f}% {'below' if gain > 0 else 'above'} the naive one.")
+    print(f"\nDone in {time.perf_counter() - start:.0f} s.")
+
+
+if __name__ == "__main__":
+    main()

@@ -134,7 +134,7 @@ def fetch(remote: RemoteFile, target: Path) -> None:
     """Download ``remote`` to ``target`` atomically, checking its sha256 on the way."""
     if remote.url is None:
         raise ValueError(f"'{remote.relpath}' has no download location.")
-    with urllib.request.urlopen(remote.url, timeout=60) as response:  # noqa: S310
+    with urllib.request.urlopen(remote.url, timeout=60) as response:
         payload = response.read()
     if remote.member is not None:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:

@@ -219,7 +219,7 @@ class PredictMixin:
 
     def _to_frame(self, history: History, forecast: np.ndarray, extra) -> pd.DataFrame:
         columns: Columns = self.columns_
-        n, h = forecast.shape[:2]
+        h = forecast.shape[1]
         dates = [future_dates(pd.Timestamp(last), h, self.freq_) for last in history.last_ds]
         frame = pd.DataFrame(
             {

@@ -150,4 +150,7 @@ class ForecastingModule(pl.LightningModule):
             total_steps=total,
             pct_start=0.2,
         )
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }
