@@ -1,0 +1,25 @@
+"""Network layer of acmix_ts: torch only (no pandas, Lightning or scikit-learn).
+
+The ACMix1d block (shared q/k/v projection feeding windowed attention and a shift
+convolution, fused), its pre-norm residual block, the forecasting network with RevIN,
+patching and covariates, its config dataclass, and the baseline networks.
+"""
+
+from .acmix import ACMix1d
+from .baselines import DLinear, NaiveForecaster, PatchTSTNetwork
+from .block import ACMixBlock
+from .config import FUSION_MODES, ACMixConfig
+from .network import ACMixNetwork
+from .revin import RevIN
+
+__all__ = [
+    "FUSION_MODES",
+    "ACMix1d",
+    "ACMixBlock",
+    "ACMixConfig",
+    "ACMixNetwork",
+    "DLinear",
+    "NaiveForecaster",
+    "PatchTSTNetwork",
+    "RevIN",
+]

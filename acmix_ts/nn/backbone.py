@@ -1,0 +1,239 @@
+"""What every patch-based network shares: input checks, RevIN, covariates, head.
+
+:class:`PatchForecastNetwork` runs
+``RevIN -> patch embedding (+ covariates, static) -> positional -> blocks -> head -> RevIN^-1``
+and is subclassed by :class:`~acmix_ts.nn.ACMixNetwork` and
+:class:`~acmix_ts.nn.PatchTSTNetwork`, which only choose the blocks.
+
+Covariates: past covariates and the context part of future covariates are patched into
+every token; static features are embedded and added to every token; the horizon part of
+future covariates goes straight to the output through a per-step map Cf -> C*Q (linear
+plus a small MLP, :class:`FutureCovariateMap`), added in normalised units before RevIN
+is inverted. With ``revin`` the past and future
+covariates are normalised per instance with statistics of the CONTEXT part, like the
+targets, and clipped to +-``COVARIATE_CLIP`` so that a covariate constant over the
+context (an event indicator) cannot explode in the horizon; static features are used as
+given.
+
+Shape: y (B, L, C), past (B, L, Cp), future (B, L+H, Cf), static (B, S) -> (B, H, C, Q).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from .config import ACMixConfig
+from .patching import PatchEmbedding
+from .revin import RevIN, instance_standardise
+
+COVARIATE_CLIP = 10.0
+
+
+def _check(name: str, x: Tensor | None, shape: tuple[int, ...], hint: str) -> None:
+    if x is None:
+        raise ValueError(f"{name} is required ({hint}): expected shape {shape}, got None.")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor. Got {type(x).__name__} instead.")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor. Got dtype {x.dtype} instead.")
+    if tuple(x.shape) != shape:
+        raise ValueError(f"{name} must have shape {shape} ({hint}). Got {tuple(x.shape)} instead.")
+
+
+def _check_absent(name: str, x: Tensor | None, field: str) -> None:
+    if x is not None and x.numel() > 0:
+        raise ValueError(
+            f"{name} was given (shape {tuple(x.shape)}) but the config has {field}=0; "
+            f"pass None or build the network with {field} > 0."
+        )
+
+
+def check_target(config: ACMixConfig, y: Tensor) -> None:
+    """Raise ValueError/TypeError unless ``y`` has shape (B, context_length, n_targets)."""
+    if not isinstance(y, Tensor) or y.dim() != 3:
+        got = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
+        raise ValueError(f"y must have shape (B, L, C), a 3-D tensor. Got {got} instead.")
+    hint = "(B, L=context_length, C=n_targets)"
+    _check("y", y, (y.shape[0], config.context_length, config.n_targets), hint)
+
+
+def check_inputs(
+    config: ACMixConfig,
+    y: Tensor,
+    past: Tensor | None,
+    future: Tensor | None,
+    static: Tensor | None,
+) -> None:
+    """Check the target and every covariate against ``config`` (ValueError naming it)."""
+    check_target(config, y)
+    batch, length = y.shape[0], config.context_length
+    if config.n_past_covariates:
+        shape = (batch, length, config.n_past_covariates)
+        _check("past_covariates", past, shape, "(B, L, n_past_covariates)")
+    else:
+        _check_absent("past_covariates", past, "n_past_covariates")
+    if config.n_future_covariates:
+        shape = (batch, length + config.horizon, config.n_future_covariates)
+        _check("future_covariates", future, shape, "(B, L + horizon, n_future_covariates)")
+    else:
+        _check_absent("future_covariates", future, "n_future_covariates")
+    if config.n_static:
+        _check("static", static, (batch, config.n_static), "(B, n_static)")
+    else:
+        _check_absent("static", static, "n_static")
+
+
+class FutureCovariateMap(nn.Module):
+    """Per-step map from the horizon covariates to the output: linear + small MLP.
+
+    ``out_h = W f_h + MLP(f_h)`` with MLP Cf -> hidden -> C*Q (GELU), applied at each
+    horizon step h on its own. The linear part starts at zero and the MLP's last layer at
+    std 0.02, so the network starts almost as if there were no covariates. The MLP is
+    there for speed as much as for non-linear effects: a coefficient of 1 in normalised
+    units (a target equal to 3 x a covariate) needs ~1/lr Adam steps on a single weight,
+    but only ~1/(lr*sqrt(hidden)) through the hidden units.
+
+    Shape: f (B, H, Cf) -> (B, H, C*Q).
+    """
+
+    def __init__(self, n_future: int, n_out: int, hidden: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(n_future, n_out, bias=False)
+        self.mlp = nn.Sequential(nn.Linear(n_future, hidden), nn.GELU(), nn.Linear(hidden, n_out))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.zeros_(self.linear.weight)
+        self.mlp[0].reset_parameters()
+        nn.init.trunc_normal_(self.mlp[2].weight, std=0.02)
+        nn.init.zeros_(self.mlp[2].bias)
+
+    def forward(self, future: Tensor) -> Tensor:
+        return self.linear(future) + self.mlp(future)
+
+
+class ForecastHead(nn.Module):
+    """Flatten-linear head to the horizon plus the direct future-covariate path.
+
+    Parameters
+    ----------
+    config : ACMixConfig
+        Sizes; ``n_future_covariates > 0`` adds ``future_proj``, a
+        :class:`FutureCovariateMap` Cf -> C*Q applied per horizon step.
+    n_tokens : int
+        Tokens per sequence T.
+
+    Shape: tokens (B*, T, d), future horizon (B, H, Cf) or None -> (B, H, C, Q).
+    """
+
+    def __init__(self, config: ACMixConfig, n_tokens: int) -> None:
+        super().__init__()
+        self.horizon = config.horizon
+        self.n_targets = config.n_targets
+        self.n_outputs = config.n_outputs
+        self.series_per_sample = config.n_targets if config.channel_independent else 1
+        targets_per_series = config.n_targets // self.series_per_sample
+        self.norm = nn.LayerNorm(config.d_model)
+        self.dropout = nn.Dropout(config.dropout)
+        self.proj = nn.Linear(
+            n_tokens * config.d_model, config.horizon * targets_per_series * config.n_outputs
+        )
+        n_future = config.n_future_covariates
+        n_out = config.n_targets * config.n_outputs
+        self.future_proj = (
+            FutureCovariateMap(n_future, n_out, config.d_model) if n_future > 0 else None
+        )
+
+    def forward(self, tokens: Tensor, future_horizon: Tensor | None) -> Tensor:
+        z = self.proj(self.dropout(self.norm(tokens).flatten(1)))  # (B*C', H*C''*Q)
+        batch = tokens.shape[0] // self.series_per_sample
+        # C' sequences per sample (C with channel independence, else 1), C'' = C / C'.
+        z = z.view(batch, self.series_per_sample, self.horizon, -1, self.n_outputs)
+        # z: (B, C', H, C'', Q)
+        z = z.permute(0, 2, 1, 3, 4)  # (B, H, C', C'', Q)
+        z = z.reshape(batch, self.horizon, self.n_targets, self.n_outputs)  # (B, H, C, Q)
+        if self.future_proj is not None and future_horizon is not None:
+            direct = self.future_proj(future_horizon)  # (B, H, C*Q)
+            direct = direct.view(
+                batch, self.horizon, self.n_targets, self.n_outputs
+            )  # (B, H, C, Q)
+            z = z + direct
+        return z  # (B, H, C, Q)
+
+
+class PatchForecastNetwork(nn.Module):
+    """Patch-token forecaster with RevIN, covariates and a flatten head; blocks given.
+
+    Parameters
+    ----------
+    config : ACMixConfig
+        Sizes and options.
+    blocks : sequence of nn.Module
+        Token blocks (B*, T, d) -> (B*, T, d), applied in order.
+    positional : nn.Module or None
+        Added position information (B*, T, d) -> (B*, T, d); ``None`` = identity.
+
+    Shape: y (B, L, C), past (B, L, Cp), future (B, L+H, Cf), static (B, S) -> (B, H, C, Q).
+    """
+
+    def __init__(
+        self, config: ACMixConfig, blocks: Sequence[nn.Module], positional: nn.Module | None = None
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.n_tokens = config.n_tokens
+        self.revin = RevIN(config.n_targets) if config.revin else None
+        self.embedding = PatchEmbedding(config)
+        self.positional = positional if positional is not None else nn.Identity()
+        self.blocks = nn.ModuleList(blocks)
+        self.head = ForecastHead(config, self.n_tokens)
+
+    def _normalise(self, x: Tensor) -> Tensor:
+        if not self.config.revin:
+            return x
+        x_norm, _, _ = instance_standardise(x, n_context=self.config.context_length)
+        return x_norm.clamp(-COVARIATE_CLIP, COVARIATE_CLIP)
+
+    def forward(
+        self,
+        y: Tensor,
+        past_covariates: Tensor | None = None,
+        future_covariates: Tensor | None = None,
+        static: Tensor | None = None,
+    ) -> Tensor:
+        """Forecast (B, H, C, Q) in the units of ``y``; see the class docstring for shapes."""
+        config = self.config
+        check_inputs(config, y, past_covariates, future_covariates, static)
+        length = config.context_length
+        stats = None
+        if self.revin is not None:
+            y, stats = self.revin(y)  # (B, L, C)
+        context, future_horizon = [], None
+        if config.n_past_covariates:
+            context.append(self._normalise(past_covariates))  # (B, L, Cp)
+        if config.n_future_covariates:
+            future = self._normalise(future_covariates)  # (B, L + H, Cf)
+            context.append(future[:, :length])  # (B, L, Cf)
+            future_horizon = future[:, length:]  # (B, H, Cf)
+        covariates = torch.cat(context, dim=-1) if context else None  # (B, L, Cp + Cf)
+        tokens = self.embedding(y, covariates, static if config.n_static else None)
+        tokens = self.positional(tokens)  # (B*, T, d)
+        for block in self.blocks:
+            tokens = block(tokens)  # (B*, T, d)
+        out = self.head(tokens, future_horizon)  # (B, H, C, Q)
+        return self.revin.inverse(out, stats) if self.revin is not None else out
+
+    def no_weight_decay(self) -> set[str]:
+        """Names of parameters to train WITHOUT weight decay.
+
+        Every parameter with at most one dimension (fusion scalars ``alpha``/``beta``,
+        biases, LayerNorm and RevIN weights) and the relative-position bias tables.
+        """
+        return {
+            name
+            for name, p in self.named_parameters()
+            if p.dim() <= 1 or name.endswith("relative_bias_table")
+        }
