@@ -7,6 +7,8 @@ with holes, and forecasts go on the following business days.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -20,7 +22,10 @@ TRADING_DAY_HOLES = 0.06
 def _series_freq(times: pd.DatetimeIndex) -> str | None:
     if len(times) < 3:
         return None
-    return pd.infer_freq(times)
+    with warnings.catch_warnings():  # pandas 3 announces an offset return type
+        warnings.filterwarnings("ignore", message=".*infer_freq.*")
+        freq = pd.infer_freq(times)
+    return getattr(freq, "freqstr", freq)
 
 
 def _is_trading_days(times: pd.DatetimeIndex) -> bool:

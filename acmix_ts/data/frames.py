@@ -33,7 +33,9 @@ class Columns:
 
 
 def _missing_column_error(frame: pd.DataFrame, column: str, role: str, where: str) -> ValueError:
-    close = difflib.get_close_matches(column, [str(c) for c in frame.columns], n=1)
+    names = [str(c) for c in frame.columns]
+    close = [n for n in names if n.lower() == column.lower()]
+    close = close or difflib.get_close_matches(column, names, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return ValueError(
         f"The {role} column {column!r} is missing from {where}; it has columns "

@@ -295,7 +295,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
                 self.context_length,
                 self.horizon,
             )
-            train_loader = make_loader(train_set, self.batch_size, shuffle=True, seed=seed)
+            train_loader = make_loader(train_set, self.batch_size, shuffle=True)
             val_loader = None
             if val_blocks:
                 val_set = WindowDataset(

@@ -23,6 +23,7 @@ _HANDLED_WARNINGS = (
     ".*The number of training batches.*",
     ".*GPU available but not used.*",
     ".*TPU available but not used.*",
+    ".*defined a `validation_step` but have no `val_dataloader`.*",
     ".*`isinstance\\(treespec, LeafSpec\\)` is deprecated.*",
 )
 

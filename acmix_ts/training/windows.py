@@ -122,25 +122,22 @@ def make_loader(
     dataset: WindowDataset,
     batch_size: int,
     shuffle: bool,
-    seed: int | None = None,
     num_workers: int = 0,
     pin_memory: bool = False,
 ) -> DataLoader:
     """A DataLoader over ``dataset`` that gathers each batch in one vectorised call.
 
     Evaluation loaders (``shuffle=False``) keep every window, the last partial batch
-    included (no ``drop_last``).
+    included (no ``drop_last``). Shuffling draws from torch's global generator, which
+    the estimator seeds; a ``torch.Generator`` here could not be sent to ``ddp_spawn``
+    worker processes.
     """
-    generator = None
-    if shuffle and seed is not None:
-        generator = torch.Generator().manual_seed(seed)
     return DataLoader(
         dataset,
         batch_size=batch_size,
         shuffle=shuffle,
         drop_last=False,
         collate_fn=keep_batch,
-        generator=generator,
         num_workers=num_workers,
         pin_memory=pin_memory,
         persistent_workers=num_workers > 0,
