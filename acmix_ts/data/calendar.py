@@ -2,7 +2,11 @@
 
 Regular series have one step (pandas offset). Daily prices are the common exception:
 business days with exchange holidays missing. They are accepted as the ``"B"`` calendar
-with holes, and forecasts go on the following business days.
+with holes (few, and short: see ``TRADING_DAY_HOLES`` and ``TRADING_DAY_MAX_RUN``), and
+forecasts go on the following business days (Monday to Friday). No exchange calendar is
+applied: a forecast date can fall on an exchange holiday (e.g. the step after
+2024-12-24 is dated 2024-12-25), so the k-th forecast step is the k-th next trading day
+but its date can be off by the holidays in between. Align backtests by step, not by date.
 """
 
 from __future__ import annotations
@@ -17,6 +21,11 @@ from acmix_ts.data.frames import Columns
 # Share of missing business days tolerated in a trading-day series (about 9-10 exchange
 # holidays a year out of ~261 weekdays is ~4 %; allow some slack for halts).
 TRADING_DAY_HOLES = 0.06
+# Longest run of consecutive missing weekdays in a trading-day series. The longest NYSE
+# closure since 1933 is 4 weekdays (11-14 September 2001); Chinese exchanges close for
+# up to about 6 weekdays around the Lunar New Year. A longer hole (a missing week or
+# month) is a gap in the data, not a holiday, and the series is rejected as irregular.
+TRADING_DAY_MAX_RUN = 7
 
 
 def _series_freq(times: pd.DatetimeIndex) -> str | None:
@@ -28,11 +37,40 @@ def _series_freq(times: pd.DatetimeIndex) -> str | None:
     return getattr(freq, "freqstr", freq)
 
 
+def _on_weekdays(times: pd.DatetimeIndex) -> bool:
+    """At least 3 midnight timestamps, none on a weekend."""
+    return len(times) >= 3 and (times == times.normalize()).all() and (times.day_of_week < 5).all()
+
+
+def _missing_runs(times: pd.DatetimeIndex) -> np.ndarray:
+    """Weekdays missing between consecutive timestamps (weekday timestamps only)."""
+    position = pd.bdate_range(times[0], times[-1]).get_indexer(times)
+    return np.diff(position) - 1
+
+
 def _is_trading_days(times: pd.DatetimeIndex) -> bool:
-    if len(times) < 3 or (times != times.normalize()).any() or (times.dayofweek >= 5).any():
+    if not _on_weekdays(times):
         return False
-    expected = pd.bdate_range(times[0], times[-1])
-    return 1 - len(times) / len(expected) <= TRADING_DAY_HOLES
+    runs = _missing_runs(times)
+    share = runs.sum() / (len(times) + runs.sum())
+    return share <= TRADING_DAY_HOLES and runs.max() <= TRADING_DAY_MAX_RUN
+
+
+def _gap_error(sid, times: pd.DatetimeIndex, where: str) -> ValueError | None:
+    """An error naming the longest hole of a weekday series with too long a hole."""
+    if not _on_weekdays(times):
+        return None
+    runs = _missing_runs(times)
+    worst = int(np.argmax(runs))
+    if runs[worst] <= TRADING_DAY_MAX_RUN:
+        return None
+    return ValueError(
+        f"Series {sid!r} of {where} looks like trading days (weekdays with holidays "
+        f"missing), but {runs[worst]} weekdays in a row are missing between "
+        f"{times[worst].date()} and {times[worst + 1].date()}; at most "
+        f"{TRADING_DAY_MAX_RUN} may be (exchange closures). Drop the data before the gap, "
+        "or fill the gap and pass a regular series."
+    )
 
 
 def infer_freq(frame: pd.DataFrame, columns: Columns, freq: str | None, where: str) -> str:
@@ -56,16 +94,18 @@ def infer_freq(frame: pd.DataFrame, columns: Columns, freq: str | None, where: s
             if freq is not None:
                 break
         else:
-            firsts = [pd.DatetimeIndex(t) for _, t in groups]
-            if all(_is_trading_days(t) for t in firsts):
+            series = {sid: pd.DatetimeIndex(t) for sid, t in groups}
+            if all(_is_trading_days(t) for t in series.values()):
                 return "B"
-            raise _irregular(frame, columns, None, where)
+            gaps = (_gap_error(sid, t, where) for sid, t in series.items())
+            raise next((e for e in gaps if e is not None), _irregular(frame, columns, None, where))
     for sid, times in groups:
         index = pd.DatetimeIndex(times)
         expected = pd.date_range(index[0], periods=len(index), freq=freq)
         if expected.equals(index) or (freq == "B" and _is_trading_days(index)):
             continue
-        raise _irregular(frame, columns, (sid, index, expected, freq), where)
+        gap = _gap_error(sid, index, where) if freq == "B" else None
+        raise gap or _irregular(frame, columns, (sid, index, expected, freq), where)
     return str(freq)
 
 

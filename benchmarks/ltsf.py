@@ -1,0 +1,217 @@
+"""Long-horizon benchmark (BENCHMARKS.md §1): ACMix, its fusion ablations, DLinear, Repeat.
+
+Every run (dataset, model, look-back, horizon, seed) is appended to a JSON-lines file as
+soon as it finishes, so a long benchmark can be run in pieces, on different machines,
+and resumed; ``--report`` (run after every invocation) turns all runs into
+``ltsf.md`` / ``ltsf.json``. Runs already in the file with the same settings are skipped.
+
+Examples
+--------
+python benchmarks/ltsf.py --datasets ETTh1 ETTh2 --models ACMix DLinear Repeat
+python benchmarks/ltsf.py --datasets ETTh1 --models ACMix-gate ACMix-conv --seeds 0 1 2
+python benchmarks/ltsf.py --search-lookback --datasets ETTh1 --models ACMix
+python benchmarks/ltsf.py --smoke --out-dir /tmp/ltsf_smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ltsf_protocol import DEFAULT_HORIZONS, HORIZONS, LOOKBACK, RunSpec, load_splits, run
+from ltsf_report import (
+    BEST_96,
+    PUBLISHED_96,
+    PUBLISHED_SEARCHED,
+    average_table,
+    averages,
+    horizon_table,
+    read_runs,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SEARCH_LOOKBACKS = (336, 512, 720)
+
+
+def machine() -> dict:
+    """Where the numbers come from: device, CPU, versions, commit."""
+    import pandas
+    import pytorch_lightning
+
+    import acmix_ts
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {
+        "device": gpu or f"CPU ({os.cpu_count()} cores)", "cpu": cpu, "gpu": gpu,
+        "python": platform.python_version(), "torch": torch.__version__,
+        "pytorch_lightning": pytorch_lightning.__version__, "pandas": pandas.__version__,
+        "acmix_ts": acmix_ts.__version__, "commit": commit,
+    }  # fmt: skip
+
+
+def specs(args: argparse.Namespace) -> list[tuple[str, RunSpec]]:
+    """The (table, spec) pairs to run; the look-back search table tries several L."""
+    out = []
+    for dataset in args.datasets:
+        horizons = args.horizons or HORIZONS.get(dataset, DEFAULT_HORIZONS)
+        if args.search_lookback:
+            lookbacks, table = args.lookbacks or SEARCH_LOOKBACKS, "searched"
+        else:
+            lookbacks, table = [LOOKBACK.get(dataset, 96)], "L96"
+        for model in args.models:
+            for horizon in horizons:
+                for seed in [0] if model == "Repeat" else args.seeds:
+                    for lookback in lookbacks:
+                        out.append((table, RunSpec(
+                            dataset, model, lookback, horizon, seed,
+                            max_epochs=args.epochs, batch_size=args.batch_size,
+                            learning_rate=args.learning_rate,
+                        )))  # fmt: skip
+    return out
+
+
+def execute(args: argparse.Namespace, runs_file: Path) -> None:
+    """Run every missing spec, appending each result to ``runs_file``."""
+    done = {(r["table"], r["key"]) for r in read_runs(runs_file)}
+    info = machine()
+    cache: dict = {}
+    for table, spec in specs(args):
+        key = json.dumps(vars(spec) | {"overrides": args.overrides}, sort_keys=True)
+        if (table, key) in done:
+            continue
+        if (spec.dataset, spec.context_length) not in cache:
+            cache.clear()
+            cache[(spec.dataset, spec.context_length)] = load_splits(
+                spec.dataset, spec.context_length
+            )
+        splits = cache[(spec.dataset, spec.context_length)]
+        result = run(spec, splits, args.overrides, {"precision": args.precision})
+        record = {"table": table, "key": key, **vars(spec), **result,
+                  "overrides": args.overrides, "precision": args.precision,
+                  "device": info["device"], "commit": info["commit"],
+                  "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}  # fmt: skip
+        with runs_file.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        print(
+            f"{spec.dataset} {spec.model} L={spec.context_length} H={spec.horizon} "
+            f"seed={spec.seed}: mse {result['mse']:.4f} mae {result['mae']:.4f} "
+            f"({result['epochs']} ep, {result['seconds']:.0f}s)",
+            flush=True,
+        )
+
+
+def select_lookback(runs: list[dict]) -> list[dict]:
+    """Searched table: per (dataset, model, horizon, seed) keep the L with the best val MSE."""
+    best: dict = {}
+    for r in runs:
+        if r["table"] != "searched":
+            continue
+        key = (r["dataset"], r["model"], r["horizon"], r["seed"])
+        val = r["val_mse"] if r["val_mse"] is not None else r["mse"]
+        if key not in best or val < best[key][0]:
+            best[key] = (val, r)
+    return [r for _, r in best.values()]
+
+
+def report(runs_file: Path, out_dir: Path, wall: float) -> None:
+    """Write ltsf.md and ltsf.json from every run recorded so far."""
+    runs = read_runs(runs_file)
+    fixed = averages(runs, "L96")
+    searched = averages(select_lookback(runs), "searched")
+    devices = sorted({r["device"] for r in runs})
+    lines = [
+        "# Long-horizon benchmark (BENCHMARKS.md §1)", "",
+        "Measured rows come from `benchmarks/ltsf.py` (this repository); published rows are "
+        "copied from BENCHMARKS.md (their papers). Cells: average over the 4 horizons of "
+        "MSE (± std over seeds) / MAE, on data scaled with train statistics, pooled over "
+        "every test window (count asserted). `–` = not run (or not all 4 horizons).", "",
+        f"Devices of the measured runs: {', '.join(devices) or 'none yet'}. "
+        f"Runs recorded: {len(runs)} (`benchmarks/results/ltsf_runs.jsonl`).", "",
+        "## Look-back 96 (ILI 36)", "",
+        *average_table(fixed, PUBLISHED_96, BEST_96), "",
+        "## Look-back searched on validation from {336, 512, 720}", "",
+        "Labelled separately: never compare with the L=96 table.", "",
+        *average_table(searched, PUBLISHED_SEARCHED, None), "",
+        "## Every measured horizon", "", *horizon_table(fixed), "",
+        "### Searched look-back (L picked per horizon and seed on validation MSE)", "",
+        *horizon_table(searched), "",
+    ]  # fmt: skip
+    (out_dir / "ltsf.md").write_text("\n".join(lines) + "\n")
+    payload = {
+        "machine": machine(), "last_invocation_wall_seconds": wall,
+        "L96": {f"{m}|{d}": v for (m, d), v in fixed.items()},
+        "searched": {f"{m}|{d}": v for (m, d), v in searched.items()},
+    }  # fmt: skip
+    (out_dir / "ltsf.json").write_text(json.dumps(payload, indent=1, default=str) + "\n")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=["ETTh1", "ETTh2"])
+    parser.add_argument("--models", nargs="+", default=["ACMix", "DLinear", "Repeat"],
+                        help="ACMix, ACMix-<fusion> (scalar, gate, token_gate, attention, "
+                        "conv), DLinear, Repeat")  # fmt: skip
+    parser.add_argument("--horizons", nargs="+", type=int)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--precision", default="32-true", help="Lightning precision")
+    parser.add_argument("--overrides", type=json.loads, default=None,
+                        help='network config overrides as JSON, e.g. \'{"d_model": 32}\'')  # fmt: skip
+    parser.add_argument("--search-lookback", action="store_true")
+    parser.add_argument("--lookbacks", nargs="+", type=int)
+    parser.add_argument("--out-dir", type=Path, default=RESULTS)
+    parser.add_argument("--runs-file", type=Path, help="default: <out-dir>/ltsf_runs.jsonl")
+    parser.add_argument("--smoke", action="store_true",
+                        help="ETTh1, H=96, 1 seed, 1 epoch, ACMix/DLinear/Repeat (~1 min)")  # fmt: skip
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.datasets, args.horizons, args.seeds, args.epochs = ["ETTh1"], [96], [0], 1
+        args.models = ["ACMix", "DLinear", "Repeat"]
+        args.overrides = {"d_model": 16, "n_blocks": 1}
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    runs_file = args.runs_file or args.out_dir / "ltsf_runs.jsonl"
+    start = time.perf_counter()
+    execute(args, runs_file)
+    report(runs_file, args.out_dir, time.perf_counter() - start)
+    print(f"wrote {args.out_dir / 'ltsf.md'} ({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""The long-horizon protocol of BENCHMARKS.md §1: data, windows, one training run, scoring.
+
+Standard splits (``acmix_ts.data.ltsf_split``), a StandardScaler fitted on the training
+rows only, all variables in and out, stride-1 windows, MSE / MAE on the scaled data
+pooled over every test window, step and variable (no window dropped), model selection on
+the validation split only (early stopping, best epoch restored).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.preprocessing import StandardScaler
+
+from acmix_ts.data import load_ltsf, ltsf_split
+from acmix_ts.nn import ACMixConfig, NaiveForecaster
+from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset, make_loader
+from acmix_ts.training.trainer import make_trainer, quiet_lightning
+
+HORIZONS = {"national_illness": (24, 36, 48, 60)}
+DEFAULT_HORIZONS = (96, 192, 336, 720)
+LOOKBACK = {"national_illness": 36}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell of the table: a model on a dataset at a look-back and horizon, one seed."""
+
+    dataset: str
+    model: str  # "ACMix", "ACMix-<fusion>", "DLinear" or "Repeat"
+    context_length: int
+    horizon: int
+    seed: int
+    max_epochs: int = 10
+    patience: int = 3
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+
+
+@dataclass
+class Splits:
+    """Scaled train / val / test arrays of a dataset (rows of each part, all variables)."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+def load_splits(dataset: str, context_length: int) -> Splits:
+    """The standard splits of ``dataset``, scaled with statistics of the training rows."""
+    frame = load_ltsf(dataset)
+    values = frame.drop(columns="date").to_numpy(dtype=np.float64)
+    split = ltsf_split(dataset, context_length, n_rows=len(values))
+    scaler = StandardScaler().fit(values[slice(*split.train)])
+    scaled = scaler.transform(values).astype(np.float32)
+    return Splits(*(scaled[slice(*part)] for part in split))
+
+
+def windows(part: np.ndarray, spec: RunSpec) -> WindowDataset:
+    """Every stride-1 window of one split; asserts the count the protocol demands."""
+    dataset = WindowDataset([SeriesArrays(y=part)], spec.context_length, spec.horizon)
+    expected = len(part) - spec.context_length - spec.horizon + 1
+    assert len(dataset) == expected, (len(dataset), expected)
+    return dataset
+
+
+def network_config(spec: RunSpec, n_variables: int, overrides: dict | None = None) -> dict:
+    """Network hyperparameters of a row; ``ACMix-<fusion>`` rows change only the fusion."""
+    fusion = spec.model.split("-", 1)[1] if spec.model.startswith("ACMix-") else "scalar"
+    config = {
+        "context_length": spec.context_length,
+        "horizon": spec.horizon,
+        "n_targets": n_variables,
+        "fusion": fusion,
+    }
+    config.update(overrides or {})
+    return config
+
+
+@torch.no_grad()
+def score(network: torch.nn.Module, dataset: WindowDataset, batch_size: int = 512) -> dict:
+    """MSE and MAE pooled over every window, step and variable of ``dataset``."""
+    network.eval()
+    device = next(iter(network.parameters()), torch.empty(0)).device
+    squared = absolute = 0.0
+    count = 0
+    context = dataset.context_length
+    for batch in make_loader(dataset, batch_size, shuffle=False):
+        y = batch["y"].to(device)
+        forecast = network(y[:, :context])[..., 0].float()  # (B, H, C)
+        error = forecast - y[:, context:]
+        squared += float((error**2).sum())
+        absolute += float(error.abs().sum())
+        count += error.numel()
+    return {"mse": squared / count, "mae": absolute / count, "windows": len(dataset)}
+
+
+def run(
+    spec: RunSpec,
+    splits: Splits,
+    overrides: dict | None = None,
+    trainer_kwargs: dict | None = None,
+    score_test: bool = True,
+) -> dict:
+    """Train (unless Repeat) and score one row; returns metrics, epochs and seconds.
+
+    With ``score_test=False`` (hyperparameter tuning) the test split is never touched.
+    """
+    start = time.perf_counter()
+    config = network_config(spec, splits.train.shape[1], overrides)
+    if spec.model == "Repeat":
+        result = score(NaiveForecaster(ACMixConfig.from_dict(config)), windows(splits.test, spec))
+        return {**result, "val_mse": None, "epochs": 0, "seconds": time.perf_counter() - start}
+    torch.manual_seed(spec.seed)
+    np.random.seed(spec.seed)
+    module = ForecastingModule(
+        config,
+        network="dlinear" if spec.model == "DLinear" else "acmix",
+        learning_rate=spec.learning_rate,
+    )
+    train_loader = make_loader(windows(splits.train, spec), spec.batch_size, shuffle=True)
+    val_loader = make_loader(windows(splits.val, spec), 512, shuffle=False)
+    trainer = make_trainer(
+        max_epochs=spec.max_epochs,
+        early_stopping_patience=spec.patience,
+        trainer_kwargs={"accelerator": "auto", **(trainer_kwargs or {})},
+    )
+    with quiet_lightning():
+        trainer.fit(module, train_loader, val_loader)
+    result = score(module.network, windows(splits.test, spec)) if score_test else {}
+    return {
+        **result,
+        "val_mse": module.best_val_loss,
+        "epochs": trainer.current_epoch,
+        "seconds": time.perf_counter() - start,
+    }
