@@ -38,6 +38,7 @@ from ltsf_report import (
     averages,
     horizon_table,
     read_runs,
+    select_lookback_rows,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -126,24 +127,11 @@ def execute(args: argparse.Namespace, runs_file: Path) -> None:
         )
 
 
-def select_lookback(runs: list[dict]) -> list[dict]:
-    """Searched table: per (dataset, model, horizon, seed) keep the L with the best val MSE."""
-    best: dict = {}
-    for r in runs:
-        if r["table"] != "searched":
-            continue
-        key = (r["dataset"], r["model"], r["horizon"], r["seed"])
-        val = r["val_mse"] if r["val_mse"] is not None else r["mse"]
-        if key not in best or val < best[key][0]:
-            best[key] = (val, r)
-    return [r for _, r in best.values()]
-
-
 def report(runs_file: Path, out_dir: Path, wall: float) -> None:
     """Write ltsf.md and ltsf.json from every run recorded so far."""
     runs = read_runs(runs_file)
     fixed = averages(runs, "L96")
-    searched = averages(select_lookback(runs), "searched")
+    searched = averages(select_lookback_rows(runs), "searched")
     devices = sorted({r["device"] for r in runs})
     lines = [
         "# Long-horizon benchmark (BENCHMARKS.md §1)", "",
@@ -183,14 +171,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--precision", default="32-true", help="Lightning precision")
-    parser.add_argument("--overrides", type=json.loads, default=None,
-                        help='network config overrides as JSON, e.g. \'{"d_model": 32}\'')  # fmt: skip
+    parser.add_argument(
+        "--overrides", type=json.loads, default=None, help="network config overrides as JSON"
+    )
     parser.add_argument("--search-lookback", action="store_true")
     parser.add_argument("--lookbacks", nargs="+", type=int)
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     parser.add_argument("--runs-file", type=Path, help="default: <out-dir>/ltsf_runs.jsonl")
-    parser.add_argument("--smoke", action="store_true",
-                        help="ETTh1, H=96, 1 seed, 1 epoch, ACMix/DLinear/Repeat (~1 min)")  # fmt: skip
+    parser.add_argument(
+        "--smoke", action="store_true", help="ETTh1, H=96, 1 seed, 1 epoch, 3 models (~1 min)"
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     args = parser.parse_args(argv)
     if args.smoke:

@@ -139,3 +139,16 @@ def horizon_table(avg: dict) -> list[str]:
                 f"{v['n_seeds']} |"
             )
     return lines
+
+
+def select_lookback_rows(runs: list[dict]) -> list[dict]:
+    """Searched table: per (dataset, model, horizon, seed) keep the L with the best val MSE."""
+    best: dict = {}
+    for r in runs:
+        if r["table"] != "searched":
+            continue
+        key = (r["dataset"], r["model"], r["horizon"], r["seed"])
+        val = r["val_mse"] if r["val_mse"] is not None else r["mse"]
+        if key not in best or val < best[key][0]:
+            best[key] = (val, r)
+    return [r for _, r in best.values()]

@@ -67,3 +67,16 @@ def test_future_covariates_in_backtest(panel, tiny) -> None:
 def test_too_many_windows(panel, tiny) -> None:
     with pytest.raises(ValueError, match="need longer series"):
         ACMixForecaster(**tiny).cross_validation(panel, n_windows=100, step_size=6)
+
+
+def test_output_works_with_utilsforecast(panel, tiny) -> None:
+    from utilsforecast.evaluation import evaluate
+    from utilsforecast.losses import mae
+
+    model = ACMixForecaster(**tiny, loss="quantile", quantiles=(0.1, 0.9))
+    cv = model.cross_validation(panel, n_windows=2)
+    scores = evaluate(cv.drop(columns="cutoff"), metrics=[mae], models=["ACMix"])
+    assert set(scores["unique_id"]) == {"s0", "s1", "s2"}
+    assert np.isfinite(scores["ACMix"]).all()
+    forecast = model.fit(panel).predict(level=[80])
+    assert {"ACMix-lo-80", "ACMix-hi-80"} <= set(forecast.columns)

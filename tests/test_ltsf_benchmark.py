@@ -1,0 +1,70 @@
+"""The long-horizon benchmark: --smoke end to end, and the protocol's pieces."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+from ltsf_protocol import RunSpec, windows  # noqa: E402
+from ltsf_report import averages, select_lookback_rows  # noqa: E402
+
+
+def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path) -> None:
+    env = {**os.environ, "ACMIX_TS_DATA": str(data_root)}
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "ltsf.py"), "--smoke", "--out-dir", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = [json.loads(line) for line in (tmp_path / "ltsf_runs.jsonl").read_text().splitlines()]
+    assert {r["model"] for r in runs} == {"ACMix", "DLinear", "Repeat"}
+    # ETTh1 test split at L=96, H=96: 2880 + 96 rows -> 2880 - 96 + 1 windows.
+    assert all(r["windows"] == 2785 for r in runs)
+    assert all(np.isfinite(r["mse"]) and r["mse"] > 0 for r in runs)
+    repeat = next(r for r in runs if r["model"] == "Repeat")
+    assert repeat["mse"] == pytest.approx(1.2944, abs=1e-3)
+    assert "ETTh1" in (tmp_path / "ltsf.md").read_text()
+    assert json.loads((tmp_path / "ltsf.json").read_text())["machine"]["torch"]
+    again = subprocess.run(  # resumable: nothing left to run
+        [sys.executable, str(BENCH / "ltsf.py"), "--smoke", "--out-dir", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 0 and "seed=0: mse" not in again.stdout
+
+
+def test_window_count_is_asserted() -> None:
+    spec = RunSpec("ETTh1", "ACMix", context_length=4, horizon=2, seed=0)
+    assert len(windows(np.zeros((10, 3), np.float32), spec)) == 10 - 4 - 2 + 1
+
+
+def _run(model, h, seed, mse, table="L96", L=96, val=None):
+    return {"table": table, "model": model, "dataset": "ETTh1", "horizon": h, "seed": seed,
+            "mse": mse, "mae": mse / 2, "context_length": L, "val_mse": val}  # fmt: skip
+
+
+def test_averages_need_all_four_horizons_and_pool_seeds() -> None:
+    runs = [_run("A", h, s, 0.1 * (i + 1) + s) for i, h in enumerate((96, 192, 336, 720))
+            for s in (0, 1)]  # fmt: skip
+    runs.append(_run("B", 96, 0, 1.0))
+    avg = averages(runs, "L96")
+    assert avg[("A", "ETTh1")]["avg"]["mse"] == pytest.approx(0.25 + 0.5)
+    assert avg[("A", "ETTh1")]["avg"]["mse_std"] == pytest.approx(0.5)
+    assert "avg" not in avg[("B", "ETTh1")]
+
+
+def test_searched_lookback_is_picked_on_validation_not_test() -> None:
+    runs = [
+        _run("A", 96, 0, mse=0.9, table="searched", L=336, val=0.1),
+        _run("A", 96, 0, mse=0.1, table="searched", L=720, val=0.5),
+    ]
+    (chosen,) = select_lookback_rows(runs)
+    assert chosen["context_length"] == 336
