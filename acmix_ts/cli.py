@@ -1,0 +1,412 @@
+"""The ``acmix-ts`` command: forecast, backtest and benchmark from the shell.
+
+Every command reads one of three inputs: a CSV/Parquet file (long ``unique_id,ds,y`` or
+wide with a date column), a built-in / LTSF dataset (``--dataset ETTh1``) or stock
+tickers (``--tickers AAPL MSFT``). Bad input prints one line to stderr and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+
+import acmix_ts
+
+BENCHMARKS = ("ltsf", "stocks", "efficiency")
+FUSION_MODES = ("scalar", "gate", "token_gate", "attention", "conv")
+# (flag, type, default, help); each is the ACMixForecaster parameter of the same name.
+MODEL_OPTIONS = (
+    ("--horizon", int, 24, "steps to forecast"),
+    ("--context-length", int, 96, "steps of history the network reads"),
+    ("--max-epochs", int, 10, "most training epochs (early stopping on a validation tail)"),
+    ("--patch-len", int, 16, "steps per token"),
+    ("--d-model", int, 64, "token width"),
+    ("--n-heads", int, 4, "attention heads"),
+    ("--n-blocks", int, 2, "ACMix blocks"),
+    ("--window-size", int, 8, "attention window in tokens, 0 = full attention"),
+    ("--batch-size", int, 64, "training batch size"),
+)
+_TIME_NAMES = ("ds", "date", "Date", "datetime", "timestamp", "time")
+
+EPILOG = """\
+examples:
+  acmix-ts forecast --dataset ETTh1 --target OT --horizon 24 --output forecast.csv --plot fc.png
+  acmix-ts forecast sales.csv --id-col store --time-col date --target-col sales --level 80 95
+  acmix-ts forecast wide.csv --time-col date --target OT   (wide file: one column per series)
+  acmix-ts forecast --tickers AAPL MSFT --start 2020-01-01 --horizon 5 --save-model aapl_model
+  acmix-ts backtest --dataset ETTh1 --n-windows 5 --refit --output cv.csv
+  acmix-ts benchmark ltsf --smoke --datasets ETTh1    (other arguments go to the script;
+  acmix-ts benchmark ltsf -- --help                    after --, all of them do)
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keep the epilog's line breaks; show the default of options that have one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if action.option_strings and default is not None and default is not False:
+            if default is not argparse.SUPPRESS and "%(default)" not in text:
+                text += " (default: %(default)s)"
+        return text
+
+
+class Names(NamedTuple):
+    """Column names of the long frame the commands work on."""
+
+    id: str = "unique_id"
+    time: str = "ds"
+    target: str = "y"
+
+
+# ---------------------------------------------------------------------------- input
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise ValueError(f"Input file {str(path)!r} does not exist. Check the path.")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            return pd.read_parquet(path)
+        except ImportError as e:
+            raise ValueError(
+                f"Reading {path.name} needs a Parquet engine: pip install pyarrow, or save the "
+                "data as CSV."
+            ) from e
+    return pd.read_csv(path)
+
+
+def _time_column(table: pd.DataFrame, time_col: str | None, where: str) -> str:
+    found = time_col or next((c for c in _TIME_NAMES if c in table.columns), None)
+    if found is None or found not in table.columns:
+        raise ValueError(
+            f"{where} has no time column (looked for {found or list(_TIME_NAMES)}; it has "
+            f"{list(table.columns)[:10]}). Pass --time-col NAME."
+        )
+    return found
+
+
+def _wide_to_long(wide: pd.DataFrame, time_col: str | None, targets: list[str] | None, where):
+    time_col = _time_column(wide, time_col, where)
+    values = [c for c in wide.columns if c != time_col]
+    text = [c for c in values if not pd.api.types.is_numeric_dtype(wide[c])]
+    if text and not targets:
+        raise ValueError(
+            f"{where} has no id column 'unique_id' but text column(s) {text[:3]}: for a long "
+            f"file pass --id-col {text[0]} (and --target-col); for a wide file pick the "
+            "series with --target COL ..."
+        )
+    chosen = targets or values
+    missing = [c for c in chosen if c not in values]
+    if missing or not chosen:
+        raise ValueError(
+            f"{where} has no column(s) {missing or 'with numbers'} to forecast; its columns "
+            f"are {values[:20]}. Pass --target with some of them."
+        )
+    long = wide.melt(id_vars=time_col, value_vars=chosen, var_name="unique_id", value_name="y")
+    long = long.rename(columns={time_col: "ds"})
+    return long[["unique_id", "ds", "y"]], Names()
+
+
+def load_input(args: argparse.Namespace) -> tuple[pd.DataFrame, Names]:
+    """The long frame and its column names for the input options of ``args``."""
+    if args.dataset:
+        wide = acmix_ts.load_ltsf(args.dataset)
+        frame, names = _wide_to_long(wide, "date", args.target, f"dataset {args.dataset}")
+    elif args.tickers:
+        frame = acmix_ts.load_prices(
+            args.tickers, start=args.start, end=args.end, cache_dir=args.cache_dir
+        )
+        names = Names()
+    elif args.input:
+        table = _read_table(Path(args.input))
+        if args.id_col in table.columns:
+            time_col = _time_column(table, args.time_col, args.input)
+            names = Names(args.id_col, time_col, args.target_col)
+            for column, flag in zip(names, ("--id-col", "--time-col", "--target-col"), strict=True):
+                if column not in table.columns:
+                    raise ValueError(
+                        f"Column {column!r} is not in {args.input} (columns: "
+                        f"{list(table.columns)}). Pass {flag} NAME."
+                    )
+            frame = table[list(names)]
+        else:
+            frame, names = _wide_to_long(table, args.time_col, args.target, args.input)
+    else:
+        raise ValueError("No input: give a CSV/Parquet file, --dataset NAME or --tickers SYMBOL.")
+    frame = frame.copy()
+    try:
+        frame[names.time] = pd.to_datetime(frame[names.time])
+    except (ValueError, TypeError) as e:
+        raise ValueError(
+            f"Column {names.time!r} does not hold dates ({e}). Pass --time-col."
+        ) from e
+    if args.tail is not None:
+        frame = frame.groupby(names.id, sort=False).tail(args.tail)
+    return frame.reset_index(drop=True), names
+
+
+# ---------------------------------------------------------------------------- model
+def make_model(args: argparse.Namespace, names: Names) -> acmix_ts.ACMixForecaster:
+    """An ``ACMixForecaster`` from the model options of ``args``."""
+    from acmix_ts.estimator.predicting import interval_quantiles
+
+    quantiles = None
+    if args.level:
+        quantiles = tuple(sorted({q for _, q in interval_quantiles(args.level)}))
+    sizes = {flag[2:].replace("-", "_") for flag, *_ in MODEL_OPTIONS}
+    return acmix_ts.ACMixForecaster(
+        **{name: getattr(args, name) for name in sizes - {"window_size"}},
+        window_size=args.window_size or None,
+        fusion=args.fusion,
+        loss="quantile" if quantiles else "mse",
+        quantiles=quantiles,
+        random_state=args.seed,
+        id_col=names.id,
+        time_col=names.time,
+        target_col=names.target,
+        progress_bar=args.progress,
+    )
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message)
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """Fit on the whole input, forecast the next ``horizon`` steps, write CSV (+ plot)."""
+    frame, names = load_input(args)
+    start = time.perf_counter()
+    model = make_model(args, names).fit(frame)
+    forecast = model.predict(level=args.level)
+    forecast.to_csv(args.output, index=False)
+    n_series = frame[names.id].nunique()
+    _say(args, f"Trained on {n_series} series in {time.perf_counter() - start:.1f} s.")
+    _say(args, forecast.head(min(len(forecast), 2 * args.horizon)).to_string(index=False))
+    _say(args, f"Wrote {args.output} ({len(forecast)} rows).")
+    if args.save_model:
+        model.save(args.save_model)
+        _say(args, f"Saved the model to {args.save_model}/.")
+    if args.plot:
+        from acmix_ts.plotting import plot_forecast
+
+        fig = plot_forecast(frame, forecast, level=args.level, **_plot_names(names))
+        fig.savefig(args.plot, dpi=120)
+        _say(args, f"Wrote {args.plot}.")
+    return 0
+
+
+def _plot_names(names: Names) -> dict[str, str]:
+    return {"id_col": names.id, "time_col": names.time, "target_col": names.target}
+
+
+def metrics_table(cv: pd.DataFrame, names: Names) -> pd.DataFrame:
+    """MAE, MSE and MAE relative to the naive forecast of every model column, pooled."""
+    from acmix_ts.metrics import mae, mse
+
+    bands = ("-lo-", "-hi-", "-q-")
+    models = [
+        c for c in cv.columns if str(c).startswith("ACMix") and not any(b in c for b in bands)
+    ]
+    rows = {}
+    for model in [*models, "Naive"]:
+        rows[model] = {
+            "MAE": mae(cv[names.target], cv[model]),
+            "MSE": mse(cv[names.target], cv[model]),
+        }
+    table = pd.DataFrame(rows).T
+    table["MAE / naive"] = table["MAE"] / table.loc["Naive", "MAE"]
+    return table
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Rolling-origin backtest; writes the cross-validation frame and prints metrics."""
+    frame, names = load_input(args)
+    start = time.perf_counter()
+    model = make_model(args, names)
+    cv = model.cross_validation(
+        frame, n_windows=args.n_windows, step_size=args.step_size, refit=args.refit
+    )
+    last = frame.loc[:, list(names)].rename(columns={names.time: "cutoff", names.target: "Naive"})
+    cv = cv.merge(last, on=[names.id, "cutoff"], how="left")
+    cv.to_csv(args.output, index=False)
+    seconds = time.perf_counter() - start
+    _say(
+        args,
+        f"Backtest: {cv['cutoff'].nunique()} cutoffs x {cv[names.id].nunique()} series "
+        f"x {args.horizon} steps in {seconds:.1f} s (naive = last value at the cutoff).",
+    )
+    _say(args, metrics_table(cv, names).to_string(float_format="{:.4f}".format))
+    _say(args, f"Wrote {args.output} ({len(cv)} rows).")
+    if args.plot:
+        from acmix_ts.plotting import plot_backtest
+
+        plot_backtest(cv, **_plot_names(names)).savefig(args.plot, dpi=120)
+        _say(args, f"Wrote {args.plot}.")
+    return 0
+
+
+# ------------------------------------------------------------------------ benchmark
+def find_benchmark(name: str, bench_dir: str | None) -> Path:
+    """The script ``<bench_dir>/<name>.py`` (or the one file ``*<name>*.py``)."""
+    folder = (
+        Path(bench_dir)
+        if bench_dir
+        else Path(acmix_ts.__file__).resolve().parents[1] / "benchmarks"
+    )
+    if not folder.is_dir():
+        raise ValueError(
+            f"No benchmarks folder at {folder}. The benchmark scripts ship with the source "
+            "repository, not the wheel: run from a clone (pip install -e .) or pass "
+            "--bench-dir PATH."
+        )
+    exact = folder / f"{name}.py"
+    matches = [exact] if exact.is_file() else sorted(folder.glob(f"*{name}*.py"))
+    if len(matches) != 1:
+        found = sorted(p.stem for p in folder.glob("*.py") if not p.name.startswith("_"))
+        what = f"several scripts match: {[p.name for p in matches]}" if matches else "no script"
+        raise ValueError(
+            f"Benchmark {name!r}: {what} in {folder}. Scripts there: {found}; pass one of "
+            "those names (or --bench-dir PATH)."
+        )
+    return matches[0]
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    """Run a benchmark script with this Python; returns its exit code."""
+    script = find_benchmark(args.name, args.bench_dir)
+    extra = list(args.extra)
+    if "--" in extra:  # the separator itself is not for the script
+        extra.remove("--")
+    command = [sys.executable, str(script), *(["--smoke"] if args.smoke else []), *extra]
+    if not args.quiet:
+        print("Running:", " ".join(command), flush=True)
+    return subprocess.call(command, cwd=script.parent.parent)
+
+
+# --------------------------------------------------------------------------- parser
+def _add_input_args(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_argument_group("input (one of)")
+    one = source.add_mutually_exclusive_group()
+    one.add_argument("input", nargs="?", help="CSV or Parquet file, long or wide")
+    one.add_argument("--dataset", metavar="NAME", help="built-in / LTSF dataset, e.g. ETTh1")
+    one.add_argument("--tickers", nargs="+", metavar="SYMBOL", help="stock tickers (yfinance)")
+    columns = parser.add_argument_group("columns and selection")
+    columns.add_argument("--id-col", default="unique_id", help="series id column of a long file")
+    columns.add_argument("--time-col", help="time column (default: ds, date, Date, ...)")
+    columns.add_argument("--target-col", default="y", help="value column of a long file")
+    columns.add_argument(
+        "--target", nargs="+", metavar="COL", help="columns to forecast in a wide file / dataset"
+    )
+    columns.add_argument(
+        "--tail", type=int, metavar="N", help="use only the last N steps of each series"
+    )
+    columns.add_argument("--start", help="first date of the ticker prices (YYYY-MM-DD)")
+    columns.add_argument("--end", help="end date of the ticker prices (exclusive)")
+    columns.add_argument("--cache-dir", help="price cache folder (default: user cache)")
+
+
+def _add_model_args(parser: argparse.ArgumentParser) -> None:
+    model = parser.add_argument_group("model and training")
+    for flag, kind, default, text in MODEL_OPTIONS:
+        model.add_argument(flag, type=kind, default=default, help=text)
+    model.add_argument("--fusion", default="scalar", choices=FUSION_MODES, help="path mixing")
+    model.add_argument("--seed", type=int, default=0, help="random seed")
+    model.add_argument(
+        "--level", type=float, nargs="+", metavar="PCT", help="interval levels, e.g. 80 95"
+    )
+
+
+def _add_output_args(parser: argparse.ArgumentParser, default: str) -> argparse._ArgumentGroup:
+    out = parser.add_argument_group("output")
+    out.add_argument("--output", "-o", default=default, help="CSV to write")
+    out.add_argument("--plot", metavar="PNG", help="also save a plot")
+    talk = out.add_mutually_exclusive_group()
+    talk.add_argument("--progress", action="store_true", help="show training progress bars")
+    talk.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``acmix-ts`` (subcommands forecast, backtest, benchmark)."""
+    versions = f"acmix-ts {acmix_ts.__version__} (Python {sys.version.split()[0]})"
+    parser = argparse.ArgumentParser(
+        prog="acmix-ts",
+        description="Forecast time series with ACMix networks (attention + convolution).",
+        epilog=EPILOG,
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=versions)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    kinds = {"formatter_class": _Formatter, "epilog": EPILOG}
+
+    forecast = commands.add_parser(
+        "forecast", help="train on all the data and forecast what comes next", **kinds
+    )
+    _add_input_args(forecast)
+    _add_model_args(forecast)
+    output = _add_output_args(forecast, "forecast.csv")
+    output.add_argument("--save-model", metavar="DIR", help="save the fitted model there")
+    forecast.set_defaults(func=cmd_forecast)
+
+    backtest = commands.add_parser(
+        "backtest", help="rolling-origin backtest against the naive forecast", **kinds
+    )
+    _add_input_args(backtest)
+    _add_model_args(backtest)
+    _add_output_args(backtest, "backtest.csv")
+    windows = backtest.add_argument_group("windows")
+    windows.add_argument("--n-windows", type=int, default=3, help="forecast windows")
+    windows.add_argument("--step-size", type=int, help="steps between cutoffs (default: horizon)")
+    windows.add_argument(
+        "--refit",
+        type=int,
+        nargs="?",
+        const=1,
+        default=0,
+        metavar="K",
+        help="refit every K windows; --refit alone: every window; 0: fit once",
+    )
+    backtest.set_defaults(func=cmd_backtest)
+
+    bench = commands.add_parser(
+        "benchmark",
+        help="run a script of the repository's benchmarks/ folder",
+        description="Run benchmarks/<NAME>.py with this Python; other arguments are passed on.",
+        epilog="example:\n  acmix-ts benchmark efficiency --smoke --devices 1",
+        formatter_class=_Formatter,
+        allow_abbrev=False,  # "--h" must reach the script, not become --help
+    )
+    bench.add_argument("name", metavar="NAME", help=f"benchmark: {', '.join(BENCHMARKS)}")
+    bench.add_argument("--smoke", action="store_true", help="a tiny run to check it works")
+    bench.add_argument("--bench-dir", help="benchmarks folder (default: beside the package)")
+    bench.add_argument("--quiet", "-q", action="store_true", help="do not echo the command")
+    bench.set_defaults(func=cmd_benchmark, extra=[])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``acmix-ts`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra and args.command != "benchmark":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as e:  # --help, --version and usage errors
+        return int(e.code or 0) if not isinstance(e.code, str) else 2
+    args.extra = extra
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"acmix-ts {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
