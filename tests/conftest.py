@@ -24,6 +24,18 @@ def data_root() -> Path:
     return root
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_intra_op_thread():
+    """One torch thread: the tensors in tests are tiny, and on a busy 2-core machine
+    OpenMP wake-ups of a second thread cost more (10 ms+ per op) than they save."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Point the per-user cache at a temporary folder so tests never touch ~/.cache."""

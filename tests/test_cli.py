@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 import acmix_ts
 from acmix_ts.cli import main
@@ -17,15 +16,6 @@ TINY = [
     "--horizon", "6", "--context-length", "24", "--patch-len", "8", "--d-model", "16",
     "--n-heads", "2", "--n-blocks", "1", "--window-size", "2", "--max-epochs", "1",
 ]  # fmt: skip
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared, oversubscribed CPU two threads run ~30x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def make_long(n_series: int = 2, n_steps: int = 120) -> pd.DataFrame:

@@ -32,15 +32,6 @@ CONFIGS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared, oversubscribed CPU two threads run ~30x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def reference(network: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> np.ndarray:
     with torch.no_grad():
         return network.eval()(**inputs).numpy()  # input names = forward's arguments

@@ -30,15 +30,6 @@ TINY = dict(
 )  # fmt: skip
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared, oversubscribed CPU two threads run ~30x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make_panel(n_series: int = 2, n_steps: int = 100) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     ds = pd.date_range("2024-01-01", periods=n_steps, freq="h")
