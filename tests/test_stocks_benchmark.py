@@ -44,6 +44,10 @@ def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path) -> None:
     assert result["look_ahead"]["AAPL"] == {"after_origin": 0, "on_target_days": 0}
     text = (tmp_path / "stocks.md").read_text()
     assert "## Summary in plain words" in text and "| MSFT | ACMix (returns) |" in text
+    # --report-only rewrites the same report from the JSON, without forecasting
+    (tmp_path / "stocks.md").unlink()
+    stocks.main(["--report-only", "--out-dir", str(tmp_path)])
+    assert (tmp_path / "stocks.md").read_text() == text
 
 
 def test_origins_leave_the_longest_horizon_after_them() -> None:

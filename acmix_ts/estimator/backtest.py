@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from acmix_ts.data.calendar import future_dates
 from acmix_ts.data.frames import Columns, group_series
 from acmix_ts.data.frames import to_long as frame_to_long
 
@@ -24,6 +25,33 @@ def refit_windows(n_windows: int, refit: bool | int) -> list[bool]:
     else:
         raise ValueError(f"refit must be a bool or an int >= 0. Got {refit!r} instead.")
     return [i == 0 or (every > 0 and i % every == 0) for i in range(n_windows)]
+
+
+def _calendar_times(history: pd.DataFrame, columns: Columns, h: int, freq: str) -> np.ndarray:
+    """The timestamps ``predict`` lays out after each series' last row, in series order.
+
+    On a trading-day calendar they are weekdays, while the observed next rows skip
+    exchange holidays: future covariates are matched to forecast steps by position.
+    """
+    lasts = history.groupby(columns.id, sort=False)[columns.time].last()
+    return np.concatenate([future_dates(pd.Timestamp(t), h, freq).to_numpy() for t in lasts])
+
+
+def _attach_actuals(
+    forecast: pd.DataFrame, history: pd.DataFrame, actual: pd.DataFrame, columns: Columns
+) -> pd.DataFrame:
+    """Forecast columns next to the actual rows they forecast: step k is the k-th next row.
+
+    Matching by position rather than timestamp keeps every step aligned when the
+    observed calendar has holes (trading days): ``ds`` is the observed timestamp.
+    """
+    observed = actual.loc[:, [columns.id, columns.time, *columns.targets]].reset_index(drop=True)
+    if not (observed[columns.id].to_numpy() == forecast[columns.id].to_numpy()).all():
+        raise RuntimeError("cross_validation: forecast rows are not in the order of the actuals")
+    values = forecast.drop(columns=[columns.id, columns.time]).reset_index(drop=True)
+    cutoffs = history.groupby(columns.id, sort=False)[columns.time].last().rename("cutoff")
+    merged = pd.concat([observed, values], axis=1)
+    return merged.merge(cutoffs, left_on=columns.id, right_index=True)
 
 
 def cross_validation(
@@ -67,14 +95,9 @@ def cross_validation(
         futr_df = None
         if columns.future:
             futr_df = actual.loc[:, [columns.id, columns.time, *columns.future]]
+            futr_df[columns.time] = _calendar_times(history, columns, h, model.freq_)
         forecast = model.predict(h=h, df=history, futr_df=futr_df, static_df=static_df)
-        cutoffs = history.groupby(columns.id, sort=False)[columns.time].last().rename("cutoff")
-        merged = forecast.merge(
-            actual.loc[:, [columns.id, columns.time, *columns.targets]],
-            on=[columns.id, columns.time],
-            how="left",
-        )
-        results.append(merged.merge(cutoffs, left_on=columns.id, right_index=True))
+        results.append(_attach_actuals(forecast, history, actual, columns))
     out = pd.concat(results, ignore_index=True)
     first = [columns.id, columns.time, "cutoff", *columns.targets]
     return out.loc[:, first + [c for c in out.columns if c not in first]]

@@ -98,11 +98,21 @@ def test_cross_validation_on_trading_days(tiny) -> None:
     assert len(cv) == 2 * n_windows * h and np.isfinite(cv["ACMix"]).all()
     real = set(trading_days())
     assert set(cv["cutoff"]) <= real  # cutoffs are real trading days
-    for (sid, cutoff), rows in cv.groupby(["unique_id", "cutoff"]):
-        check_next_business_days(rows, {sid: cutoff}, h)
-    # Forecast dates are business days: y is known on trading days, NaN on holidays.
-    on_holiday = ~cv["ds"].isin(real)
-    assert cv.loc[~on_holiday, "y"].notna().all() and cv.loc[on_holiday, "y"].isna().all()
+    # Step k of a window is scored against the k-th next OBSERVED row (the next trading
+    # day), never against a holiday that has no price: every y is known.
+    trading = pd.DatetimeIndex(sorted(real))
+    for (_, cutoff), rows in cv.groupby(["unique_id", "cutoff"]):
+        start = trading.get_loc(cutoff) + 1
+        assert pd.DatetimeIndex(rows["ds"]).equals(trading[start : start + h].rename("ds"))
+    assert cv["y"].notna().all()
+
+
+def test_future_covariates_on_trading_days(tiny) -> None:
+    df = price_frame(trading_days())
+    df["weekday"] = df["ds"].dt.day_of_week.astype(float)
+    model = ACMixForecaster(**tiny, future_covariates=("weekday",))
+    cv = model.cross_validation(df, n_windows=3, step_size=7)
+    assert len(cv) == 2 * 3 * tiny["horizon"] and np.isfinite(cv["ACMix"]).all()
 
 
 def test_mixed_eras_in_one_panel(tiny) -> None:
