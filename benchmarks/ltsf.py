@@ -86,8 +86,9 @@ def specs(args: argparse.Namespace) -> list[tuple[str, RunSpec]]:
         else:
             lookbacks, table = [LOOKBACK.get(dataset, 96)], "L96"
         for model in args.models:
-            for horizon in horizons:
-                for seed in [0] if model == "Repeat" else args.seeds:
+            # Seeds outermost: a first full 4-horizon average comes early in a long run.
+            for seed in [0] if model == "Repeat" else args.seeds:
+                for horizon in horizons:
                     for lookback in lookbacks:
                         out.append((table, RunSpec(
                             dataset, model, lookback, horizon, seed,
