@@ -24,6 +24,7 @@ import resource
 import subprocess
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -63,29 +64,36 @@ def load_average() -> list[float]:
         return []
 
 
-def environment() -> dict[str, Any]:
-    """Machine, versions, commit and date of a benchmark run (imports torch)."""
-    import torch
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
-    import acmix_ts
 
+def environment(device: str = "cpu") -> dict[str, Any]:
+    """Machine, versions, commit and date of a benchmark run.
+
+    Versions come from the installed distributions, so that nothing heavy is imported;
+    torch is imported only to name the GPU when ``device`` is ``"cuda"``.
+    """
     info: dict[str, Any] = {
         "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
+        "gpu": None,
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "acmix_ts": acmix_ts.__version__,
+        "torch": _version("torch"),
+        "pytorch_lightning": _version("pytorch-lightning"),
+        "acmix_ts": _version("acmix_ts"),
         "git_commit": git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    try:
-        import pytorch_lightning
+    if device == "cuda":
+        import torch
 
-        info["pytorch_lightning"] = pytorch_lightning.__version__
-    except ImportError:
-        info["pytorch_lightning"] = None
-    info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+        info["gpu"] = torch.cuda.get_device_name(0)
+        info["float32_matmul_precision"] = torch.get_float32_matmul_precision()
     return info
 
 

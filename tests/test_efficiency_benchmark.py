@@ -77,6 +77,56 @@ def test_smoke_refuses_to_write_to_the_committed_results() -> None:
     assert done.returncode != 0 and "--out-dir" in done.stderr
 
 
+def test_out_of_memory_and_compile_failures_become_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import efficiency
+
+    def out_of_memory(spec):
+        raise MemoryError  # what the CPU path catches; CUDA catches torch.OutOfMemoryError
+
+    def no_compiler(spec):
+        raise RuntimeError("inductor: no working C++ compiler")
+
+    monkeypatch.setattr(efficiency, "measure_training", out_of_memory)
+    assert efficiency.run_training({"device": "cpu", "compile": False}) == {"status": "OOM"}
+    monkeypatch.setattr(efficiency, "measure_training", no_compiler)
+    row = efficiency.run_training({"device": "cpu", "compile": True})
+    assert row["status"].startswith("compile failed: RuntimeError")
+    with pytest.raises(RuntimeError):  # an eager failure is a bug, not a result
+        efficiency.run_training({"device": "cpu", "compile": False})
+
+
+def test_gpu_style_report_shows_oom_and_fits_the_rest(tmp_path: Path) -> None:
+    import efficiency
+    from _measure import environment
+
+    lookbacks = [512, 2048, 8192, 32768]
+    rows = []
+    for lookback in lookbacks:
+        for model, power in (("acmix", 1), ("patchtst", 2)):
+            row = {"status": "ok", "n_parameters": 10, "n_tokens": lookback // 8,
+                   "throughput": 1e6 / lookback**power, "saved_mib": lookback / 100,
+                   "memory_mib": lookback / 50, "first_step_seconds": 1.0}  # fmt: skip
+            if model == "patchtst" and lookback == 32768:
+                row = {"status": "OOM"}
+            rows.append({**row, "model": model, "lookback": lookback, "repeat": 0,
+                         "compiled": False})  # fmt: skip
+    settings = {"device": "cuda", "precision": "bf16", "lookbacks": lookbacks,
+                "models": ["acmix", "patchtst"], "fit_from": 512, "compile": False,
+                "threads": 1, "isolate": False, "batch_size": 32, "horizon": 96, "seed": 0,
+                "warmup": 2, "steps": 5, "repeats": 1, "profile": None}  # fmt: skip
+    meta = {**environment(), "gpu": "a test GPU", "settings": settings, "command": "test",
+            "wall_seconds": 1.0, "load_average_start": [], "load_average_end": []}  # fmt: skip
+    results = {"rows": rows, "predict": None, "profile": None}
+    efficiency.build_report(tmp_path, "gpu_test", results, meta)
+    markdown = (tmp_path / "gpu_test.md").read_text()
+    assert "| PatchTST-style, full attention | 32768 | | | OOM |" in markdown
+    assert "peak allocated" in markdown and "Pending" not in markdown
+    fits = json.loads((tmp_path / "gpu_test.json").read_text())["exponents"]
+    assert fits["acmix"]["time_per_sample"] == pytest.approx(1.0)
+    assert fits["patchtst"]["time_per_sample"] == pytest.approx(2.0)
+    assert fits["patchtst"]["lookbacks"] == [512, 2048, 8192]
+
+
 @pytest.mark.parametrize("power", [1.0, 2.0])
 def test_loglog_slope_recovers_the_exponent(power: float) -> None:
     lookbacks = [512, 2048, 8192, 32768]

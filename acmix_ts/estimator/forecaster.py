@@ -26,6 +26,25 @@ from acmix_ts.estimator.prepare import (
 from acmix_ts.training import ForecastingModule, WindowDataset, make_loader
 from acmix_ts.training.trainer import make_trainer, quiet_lightning
 
+# network_kwargs keys that configure training rather than the network's ACMixConfig.
+TRAINING_KEYS = ("attention_warmup_epochs", "weight_decay", "compile")
+
+
+def trains_on_cuda(trainer_kwargs: dict | None) -> bool:
+    """Whether a Trainer built from ``trainer_kwargs`` trains on a CUDA device.
+
+    True for ``accelerator`` ``"gpu"``/``"cuda"`` (or a ``CUDAAccelerator``) and for the
+    default ``"auto"`` when CUDA is available; then batches are gathered into pinned
+    host memory so that the copy to the GPU can be asynchronous.
+    """
+    from pytorch_lightning.accelerators import CUDAAccelerator
+
+    accelerator = (trainer_kwargs or {}).get("accelerator", "auto")
+    if isinstance(accelerator, CUDAAccelerator):
+        return True
+    named = isinstance(accelerator, str) and accelerator.lower() in ("auto", "gpu", "cuda")
+    return named and torch.cuda.is_available()
+
 
 class ACMixForecaster(PredictMixin, BaseEstimator):
     """Global forecaster built on an ACMix network (attention + convolution, Pan et al. 2022).
@@ -67,7 +86,8 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
     network_kwargs : dict, optional
         Further fields of :class:`acmix_ts.nn.ACMixConfig` (``patch_stride``,
         ``ffn_ratio``, ``revin``, ``conv_fp32`` ...) and ``attention_warmup_epochs``,
-        ``weight_decay``.
+        ``weight_decay``, ``compile`` (bool: ``torch.compile`` the network's forward
+        during training; off by default).
     trainer_kwargs : dict, optional
         Passed to ``pytorch_lightning.Trainer`` (accelerator, devices, strategy,
         precision, logger, callbacks).
@@ -166,7 +186,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
 
     def _network_config(self, columns: Columns, n_static: int) -> dict[str, Any]:
         extra = dict(self.network_kwargs or {})
-        for key in ("attention_warmup_epochs", "weight_decay"):
+        for key in TRAINING_KEYS:
             extra.pop(key, None)
         quantiles = self._training_quantiles()
         return {
@@ -289,13 +309,15 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
                 learning_rate=self.learning_rate,
                 weight_decay=extra.get("weight_decay", 1e-2),
                 attention_warmup_epochs=extra.get("attention_warmup_epochs", 0),
+                compile_network=bool(extra.get("compile", False)),
             )
+            pin = trains_on_cuda(self.trainer_kwargs)
             train_set = WindowDataset(
                 to_series_arrays(train_blocks, scaler, static, columns),
                 self.context_length,
                 self.horizon,
             )
-            train_loader = make_loader(train_set, self.batch_size, shuffle=True)
+            train_loader = make_loader(train_set, self.batch_size, shuffle=True, pin_memory=pin)
             val_loader = None
             if val_blocks:
                 val_set = WindowDataset(
@@ -303,7 +325,9 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
                     self.context_length,
                     self.horizon,
                 )
-                val_loader = make_loader(val_set, max(self.batch_size, 256), shuffle=False)
+                val_loader = make_loader(
+                    val_set, max(self.batch_size, 256), shuffle=False, pin_memory=pin
+                )
             trainer = make_trainer(
                 max_epochs=self.max_epochs,
                 progress_bar=self.progress_bar,

@@ -7,7 +7,7 @@ keeping the weights of the best validation epoch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytorch_lightning as pl
@@ -63,6 +63,10 @@ class ForecastingModule(pl.LightningModule):
         AdamW settings; the learning rate peaks at ``learning_rate`` (one-cycle schedule).
     attention_warmup_epochs : int
         Ramp the attention path from 0 to full over this many epochs (0 = off).
+    compile_network : bool
+        Run the network's forward through :func:`torch.compile` during ``fit``. The
+        compiled function is built at the first step and dropped when training ends, so
+        ``self.network`` (its parameter names and its use after training) is unchanged.
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class ForecastingModule(pl.LightningModule):
         learning_rate: float = 1e-3,
         weight_decay: float = 1e-2,
         attention_warmup_epochs: int = 0,
+        compile_network: bool = False,
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -81,12 +86,23 @@ class ForecastingModule(pl.LightningModule):
         self.loss_fn = make_loss(loss, quantiles)
         self.best_val_loss = float("inf")
         self._best_state: dict[str, torch.Tensor] | None = None
+        self._compiled_forward: Callable[..., torch.Tensor] | None = None
+
+    def _network_call(self) -> Callable[..., torch.Tensor]:
+        """The network, or its compiled forward with ``compile_network`` (built lazily)."""
+        if not self.hparams.get("compile_network", False):
+            return self.network
+        if self._compiled_forward is None:
+            # The bound forward, not the module: compiling the module would register an
+            # OptimizedModule and prefix every parameter name with "_orig_mod.".
+            self._compiled_forward = torch.compile(self.network.forward)
+        return self._compiled_forward
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Forecast (B, H, C, Q) from a batch of windows."""
         config = self.network.config
         context = config.context_length
-        return self.network(
+        return self._network_call()(
             batch["y"][:, :context],
             past_covariates=batch["past_covariates"] if config.n_past_covariates else None,
             future_covariates=batch["future_covariates"] if config.n_future_covariates else None,
@@ -138,6 +154,7 @@ class ForecastingModule(pl.LightningModule):
         if self._best_state is not None:
             self.network.load_state_dict(self._best_state)
             self._best_state = None
+        self._compiled_forward = None  # predict runs the plain network
         if self.hparams.attention_warmup_epochs and hasattr(self.network, "set_attention_scale"):
             self.network.set_attention_scale(1.0)
 
@@ -150,12 +167,16 @@ class ForecastingModule(pl.LightningModule):
             ],
             lr=self.hparams.learning_rate,
         )
-        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        total = int(self.trainer.estimated_stepping_batches)
+        if total < 4:  # too few steps for a warm-up and a decay: keep the rate constant
+            return {"optimizer": optimizer}
+        # Warm up over >= 2 steps: with pct_start * total == 1 the warm-up phase would be
+        # empty and OneCycleLR divides by its length (e.g. 5 steps at pct_start 0.2).
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer,
             max_lr=self.hparams.learning_rate,
             total_steps=total,
-            pct_start=0.2,
+            pct_start=max(0.2, 2.0 / total),
         )
         return {
             "optimizer": optimizer,

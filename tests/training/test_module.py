@@ -11,7 +11,7 @@ import torch
 from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset, make_loader
 from acmix_ts.training.losses import QuantileLoss, make_loss
 from acmix_ts.training.module import split_decay
-from acmix_ts.training.trainer import make_trainer
+from acmix_ts.training.trainer import make_trainer, quiet_lightning
 
 CONFIG = dict(
     context_length=16,
@@ -86,3 +86,13 @@ def test_best_validation_epoch_is_restored() -> None:
         for batch in val:
             losses.append(module._step(batch).item() * len(batch["y"]))
     assert sum(losses) / len(val.dataset) == pytest.approx(module.best_val_loss, rel=1e-4)
+
+
+@pytest.mark.parametrize("n_windows", [1, 3, 5, 6, 11])
+def test_schedule_works_for_any_number_of_steps(n_windows: int) -> None:
+    series = [SeriesArrays(y=np.zeros((16 + 4 + n_windows - 1, 1), np.float32))]
+    loader = make_loader(WindowDataset(series, 16, 4), batch_size=1, shuffle=True)
+    module = ForecastingModule(CONFIG)
+    with quiet_lightning():
+        make_trainer(max_epochs=1, trainer_kwargs={"accelerator": "cpu"}).fit(module, loader)
+    assert module.trainer.global_step == n_windows
