@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from torch.multiprocessing.spawn import ProcessExitedException
 
 from acmix_ts import ACMixForecaster
 
@@ -18,7 +19,13 @@ def test_ddp_spawn_two_processes_close_to_single() -> None:
     ddp = ACMixForecaster(
         **params,
         trainer_kwargs={"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn"},
-    ).fit(panel)
+    )
+    try:
+        ddp.fit(panel)
+    except ProcessExitedException:
+        # Seen rarely on an oversubscribed 2-core machine: a worker aborts in teardown
+        # after training. One retry tells that apart from a real failure (which repeats).
+        ddp.fit(panel)
     a, b = single.predict(), ddp.predict()
     assert a.shape == b.shape and (a["ds"] == b["ds"]).all()
     # Two processes see half the batches each and average gradients, so the runs differ
