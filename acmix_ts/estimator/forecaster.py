@@ -292,6 +292,12 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             return proposal if enough else 0
         if not isinstance(val_size, (int, np.integer)) or val_size < 0:
             raise ValueError(f"val_size must be an int >= 0 or None. Got {val_size!r} instead.")
+        if 0 < val_size < self.horizon:
+            raise ValueError(
+                f"val_size={val_size} is shorter than horizon={self.horizon}, so the "
+                "validation tail holds no full window. Use val_size=0 (no validation) or "
+                f"val_size >= {self.horizon}."
+            )
         return int(val_size)
 
     def _train(self, config, columns, scaler, static, train_blocks, val_blocks):

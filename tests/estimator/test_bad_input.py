@@ -106,3 +106,5 @@ def test_unknown_id_without_static(panel, tiny) -> None:
 def test_bad_val_size(panel, tiny) -> None:
     with pytest.raises(ValueError, match="val_size must be an int >= 0"):
         ACMixForecaster(**tiny).fit(panel, val_size=-1)
+    with pytest.raises(ValueError, match=r"val_size=2 is shorter than horizon=6"):
+        ACMixForecaster(**tiny).fit(panel, val_size=2)
