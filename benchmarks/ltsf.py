@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -29,6 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _measure import environment
 from ltsf_protocol import DEFAULT_HORIZONS, HORIZONS, LOOKBACK, RunSpec, load_splits, run
 from ltsf_report import (
     BEST_96,
@@ -46,34 +44,11 @@ SEARCH_LOOKBACKS = (336, 512, 720)
 
 
 def machine() -> dict:
-    """Where the numbers come from: device, CPU, versions, commit."""
-    import pandas
-    import pytorch_lightning
-
-    import acmix_ts
-
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).parent,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {
-        "device": gpu or f"CPU ({os.cpu_count()} cores)", "cpu": cpu, "gpu": gpu,
-        "python": platform.python_version(), "torch": torch.__version__,
-        "pytorch_lightning": pytorch_lightning.__version__, "pandas": pandas.__version__,
-        "acmix_ts": acmix_ts.__version__, "commit": commit,
-    }  # fmt: skip
+    """Where the numbers come from: ``_measure.environment`` plus the device in words."""
+    info = environment("cuda" if torch.cuda.is_available() else "cpu")
+    info["device"] = info["gpu"] or f"CPU ({info['cpu_count']} cores)"
+    info["commit"] = info["git_commit"]
+    return info
 
 
 def specs(args: argparse.Namespace) -> list[tuple[str, RunSpec]]:
