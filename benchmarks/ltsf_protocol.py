@@ -8,6 +8,7 @@ the validation split only (early stopping, best epoch restored).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -38,6 +39,12 @@ class RunSpec:
     patience: int = 3
     batch_size: int = 128
     learning_rate: float = 1e-3
+    train_windows: int | None = None  # random training windows per epoch; None = all
+
+    def key(self, overrides: dict | None) -> str:
+        """Identity of the run in the runs file (fields at their default left out)."""
+        fields = {k: v for k, v in vars(self).items() if k != "train_windows" or v}
+        return json.dumps(fields | {"overrides": overrides}, sort_keys=True)
 
 
 @dataclass
@@ -120,7 +127,12 @@ def run(
         network="dlinear" if spec.model == "DLinear" else "acmix",
         learning_rate=spec.learning_rate,
     )
-    train_loader = make_loader(windows(splits.train, spec), spec.batch_size, shuffle=True)
+    train_loader = make_loader(
+        windows(splits.train, spec),
+        spec.batch_size,
+        shuffle=True,
+        samples_per_epoch=spec.train_windows,
+    )
     val_loader = make_loader(windows(splits.val, spec), 512, shuffle=False)
     trainer = make_trainer(
         max_epochs=spec.max_epochs,

@@ -75,7 +75,8 @@ def averages(runs: list[dict], table: str) -> dict:
     for key, by_horizon in cells.items():
         horizons = sorted(by_horizon)
         seeds = sorted(set.intersection(*(set(v) for v in by_horizon.values())))
-        entry = {"horizons": {}, "seeds": seeds}
+        budgets = {r.get("train_windows") for v in by_horizon.values() for r in v.values()}
+        entry = {"horizons": {}, "seeds": seeds, "train_windows": sorted(budgets - {None})}
         for h in horizons:
             values = by_horizon[h].values()
             mse = [r["mse"] for r in values]
@@ -85,6 +86,7 @@ def averages(runs: list[dict], table: str) -> dict:
                 "mae": float(np.mean(mae)), "mae_std": float(np.std(mae)),
                 "n_seeds": len(mse),
                 "context_length": sorted({r["context_length"] for r in values}),
+                "train_windows": sorted({r.get("train_windows") or 0 for r in values}),
             }  # fmt: skip
         if len(horizons) == 4 and seeds:
             per_seed = [
@@ -106,7 +108,8 @@ def _cell(entry: dict | None) -> str:
         return "–"
     a = entry["avg"]
     spread = f" ± {a['mse_std']:.3f}" if a["n_seeds"] > 1 else " (1 seed)"
-    return f"{a['mse']:.3f}{spread} / {a['mae']:.3f}"
+    budget = " †" if entry["train_windows"] else ""
+    return f"{a['mse']:.3f}{spread} / {a['mae']:.3f}{budget}"
 
 
 def average_table(avg: dict, published: dict, best: dict | None) -> list[str]:
@@ -130,15 +133,23 @@ def average_table(avg: dict, published: dict, best: dict | None) -> list[str]:
 
 def horizon_table(avg: dict) -> list[str]:
     """Markdown rows: every measured (model, dataset, horizon) with mean ± std over seeds."""
-    lines = ["| dataset | model | H | L | MSE | MAE | seeds |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| dataset | model | H | L | MSE | MAE | seeds | train windows / epoch |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for (model, dataset), entry in sorted(avg.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         for h, v in sorted(entry["horizons"].items()):
             lines.append(
                 f"| {dataset} | {model} | {h} | {','.join(map(str, v['context_length']))} | "
                 f"{v['mse']:.3f} ± {v['mse_std']:.3f} | {v['mae']:.3f} ± {v['mae_std']:.3f} | "
-                f"{v['n_seeds']} |"
+                f"{v['n_seeds']} | {budget_text(v['train_windows'])} |"
             )
     return lines
+
+
+def budget_text(train_windows: list[int]) -> str:
+    """``all`` or the random-subset size(s) per epoch (0 stands for all)."""
+    return ", ".join("all" if n == 0 else f"{n:,} (random)" for n in train_windows)
 
 
 def select_lookback_rows(runs: list[dict]) -> list[dict]:

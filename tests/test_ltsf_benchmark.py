@@ -15,7 +15,7 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
 from ltsf_protocol import RunSpec, windows  # noqa: E402
-from ltsf_report import averages, select_lookback_rows  # noqa: E402
+from ltsf_report import average_table, averages, horizon_table, select_lookback_rows  # noqa: E402
 
 
 def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path) -> None:
@@ -68,3 +68,22 @@ def test_searched_lookback_is_picked_on_validation_not_test() -> None:
     ]
     (chosen,) = select_lookback_rows(runs)
     assert chosen["context_length"] == 336
+
+
+def test_runs_on_a_window_budget_are_marked_and_keep_old_keys() -> None:
+    spec = RunSpec("ETTh1", "ACMix", 96, 96, 0)
+    old_key = json.dumps(
+        {k: v for k, v in vars(spec).items() if k != "train_windows"} | {"overrides": None},
+        sort_keys=True,
+    )
+    assert spec.key(None) == old_key  # runs recorded before the option still match
+    budget = RunSpec("ETTh1", "ACMix", 96, 96, 0, train_windows=512)
+    assert budget.key(None) != old_key and '"train_windows": 512' in budget.key(None)
+    runs = [_run("A", h, 0, 0.5) | {"train_windows": 512} for h in (96, 192, 336, 720)]
+    runs += [_run("B", h, 0, 0.5) for h in (96, 192, 336, 720)]
+    avg = averages(runs, "L96")
+    rows = {line.split("|")[1].strip(): line for line in average_table(avg, {}, None)[2:]}
+    assert rows["**A** (measured)"].endswith("† |")
+    assert "†" not in rows["**B** (measured)"]
+    per_horizon = "\n".join(horizon_table(avg))
+    assert "| 512 (random) |" in per_horizon and "| all |" in per_horizon

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 
 @dataclass
@@ -124,6 +124,7 @@ def make_loader(
     shuffle: bool,
     num_workers: int = 0,
     pin_memory: bool = False,
+    samples_per_epoch: int | None = None,
 ) -> DataLoader:
     """A DataLoader over ``dataset`` that gathers each batch in one vectorised call.
 
@@ -131,11 +132,24 @@ def make_loader(
     included (no ``drop_last``). Shuffling draws from torch's global generator, which
     the estimator seeds; a ``torch.Generator`` here could not be sent to ``ddp_spawn``
     worker processes.
+
+    ``samples_per_epoch`` (with ``shuffle=True``) makes every epoch a fresh random
+    subset of that many distinct windows instead of all of them: a fixed compute budget
+    per epoch on long datasets.
     """
+    sampler = None
+    if samples_per_epoch is not None:
+        if not shuffle or samples_per_epoch < 1:
+            raise ValueError(
+                f"samples_per_epoch={samples_per_epoch!r} needs shuffle=True and a value "
+                ">= 1; pass samples_per_epoch=None to use every window each epoch."
+            )
+        sampler = RandomSampler(dataset, num_samples=min(samples_per_epoch, len(dataset)))
     return DataLoader(
         dataset,
         batch_size=batch_size,
-        shuffle=shuffle,
+        shuffle=shuffle and sampler is None,
+        sampler=sampler,
         drop_last=False,
         collate_fn=keep_batch,
         num_workers=num_workers,

@@ -73,3 +73,22 @@ def test_loader_keeps_the_last_partial_batch() -> None:
     assert sizes == [10, 10, 5] and sum(sizes) == len(data) == 25
     first = next(iter(loader))["y"]
     assert isinstance(first, torch.Tensor) and first.dtype == torch.float32
+
+
+def test_samples_per_epoch_draws_a_fresh_subset_of_distinct_windows() -> None:
+    data = WindowDataset(_arange_series([60]), context_length=4, horizon=2)  # 55 windows
+    torch.manual_seed(0)
+    loader = make_loader(data, batch_size=8, shuffle=True, samples_per_epoch=20)
+    epochs = [torch.cat([b["y"][:, 0, 0] for b in loader]) for _ in range(2)]
+    for starts in epochs:
+        assert len(starts) == 20 and len(set(starts.tolist())) == 20  # no window twice
+    assert set(epochs[0].tolist()) != set(epochs[1].tolist())  # a new subset each epoch
+    everything = make_loader(data, batch_size=8, shuffle=True, samples_per_epoch=1000)
+    assert sum(len(b["y"]) for b in everything) == len(data)  # capped at the window count
+
+
+@pytest.mark.parametrize("shuffle, samples", [(False, 10), (True, 0)])
+def test_samples_per_epoch_rejects_what_it_cannot_honour(shuffle: bool, samples: int) -> None:
+    data = WindowDataset(_arange_series([30]), context_length=4, horizon=2)
+    with pytest.raises(ValueError, match="samples_per_epoch"):
+        make_loader(data, batch_size=8, shuffle=shuffle, samples_per_epoch=samples)
