@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ltsf_protocol import RunSpec, load_splits, run
@@ -68,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--out", type=Path, default=RESULTS / "ltsf_tuning.jsonl")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.report_only:
         print(f"wrote {write_report(args.out)}")
         return 0

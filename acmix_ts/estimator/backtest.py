@@ -7,6 +7,8 @@ Rows after the cutoff reach the forecast only as future covariates of the horizo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -63,6 +65,7 @@ def cross_validation(
     h: int | None = None,
     static_df: pd.DataFrame | None = None,
     val_size: int | None = None,
+    level: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Forecast ``n_windows`` consecutive windows of the end of every series.
 
@@ -96,7 +99,7 @@ def cross_validation(
         if columns.future:
             futr_df = actual.loc[:, [columns.id, columns.time, *columns.future]]
             futr_df[columns.time] = _calendar_times(history, columns, h, model.freq_)
-        forecast = model.predict(h=h, df=history, futr_df=futr_df, static_df=static_df)
+        forecast = model.predict(h=h, df=history, futr_df=futr_df, static_df=static_df, level=level)
         results.append(_attach_actuals(forecast, history, actual, columns))
     out = pd.concat(results, ignore_index=True)
     first = [columns.id, columns.time, "cutoff", *columns.targets]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from acmix_ts.data.calendar import infer_freq
 from acmix_ts.data.frames import Columns, check_order, check_values, group_series, static_table
 from acmix_ts.data.frames import to_long as frame_to_long
+from acmix_ts.estimator.conformal import conformity_scores
 from acmix_ts.estimator.params import as_names, check_params
 from acmix_ts.estimator.predicting import PredictMixin
 from acmix_ts.estimator.prepare import (
@@ -241,9 +243,11 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             Long frame (``id_col``, ``time_col``, target and covariate columns), wide
             frame with a DatetimeIndex (one column per series) or a Series.
         val_size : int, optional
-            Length of the validation tail of every series, used for early stopping and
-            for picking the best epoch. Defaults to ``horizon`` when the series are long
-            enough, else 0 (no validation). The scaler never sees it.
+            Length of the validation tail of every series, used for early stopping, for
+            picking the best epoch and (point losses) for the conformal intervals of
+            ``predict(level=...)``. Defaults to a tenth of the shortest series (at least
+            ``horizon``) when the series are long enough, else 0 (no validation). The
+            scaler never sees it.
         static_df : pandas.DataFrame, optional
             One row per series with ``id_col`` and the static covariate columns.
 
@@ -265,7 +269,17 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         static_scaler = StaticScaler.fit(statics)
         static = static_scaler.transform(statics)
         config = self._network_config(columns, statics.shape[1])
-        module = self._train(config, columns, scaler, static, train_blocks, val_blocks)
+        train_set, val_set = (
+            WindowDataset(
+                to_series_arrays(part, scaler, static, columns),
+                self.context_length,
+                self.horizon,
+            )
+            if part
+            else None
+            for part in (train_blocks, val_blocks)
+        )
+        module = self._train(config, train_set, val_set)
 
         self.columns_ = columns
         self.freq_ = freq
@@ -273,6 +287,9 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         self.quantiles_ = self._training_quantiles()
         self.network_ = module.network.cpu().eval()
         self.best_val_loss_ = module.best_val_loss if val_blocks else None
+        self.conformal_scores_ = None
+        if val_set is not None and self.quantiles_ is None:
+            self.conformal_scores_ = conformity_scores(self.network_, val_set)
         self.ids_ = pd.Index(pd.unique(frame[columns.id]), name=columns.id)
         self.last_ds_ = frame.groupby(columns.id, sort=False)[columns.time].last().to_numpy()
         self.scaler_ = scaler
@@ -300,7 +317,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             )
         return int(val_size)
 
-    def _train(self, config, columns, scaler, static, train_blocks, val_blocks):
+    def _train(self, config, train_set, val_set):
         extra = self.network_kwargs or {}
         seed = self.random_state
         with quiet_lightning():
@@ -318,19 +335,9 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
                 compile_network=bool(extra.get("compile", False)),
             )
             pin = trains_on_cuda(self.trainer_kwargs)
-            train_set = WindowDataset(
-                to_series_arrays(train_blocks, scaler, static, columns),
-                self.context_length,
-                self.horizon,
-            )
             train_loader = make_loader(train_set, self.batch_size, shuffle=True, pin_memory=pin)
             val_loader = None
-            if val_blocks:
-                val_set = WindowDataset(
-                    to_series_arrays(val_blocks, scaler, static, columns),
-                    self.context_length,
-                    self.horizon,
-                )
+            if val_set is not None:
                 val_loader = make_loader(
                     val_set, max(self.batch_size, 256), shuffle=False, pin_memory=pin
                 )
@@ -352,6 +359,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         h: int | None = None,
         static_df: pd.DataFrame | None = None,
         val_size: int | None = None,
+        level: Sequence[float] | None = None,
     ) -> pd.DataFrame:
         """Rolling-origin backtest over the last ``n_windows`` windows of every series.
 
@@ -360,7 +368,8 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         estimator is fitted on the data up to the first cutoff, and again every ``refit``
         windows (``True`` = every window, ``False`` = never). No window reads data after
         its cutoff except the future covariates of its horizon; this estimator is left as
-        it was.
+        it was. ``level`` adds interval columns as in :meth:`predict` (score them with
+        :func:`acmix_ts.metrics.coverage`); ``val_size`` is passed to every ``fit``.
 
         Returns
         -------
@@ -371,8 +380,9 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         from acmix_ts.estimator.backtest import cross_validation
 
         return cross_validation(
-            self, df, n_windows, step_size, refit, h, static_df=static_df, val_size=val_size
-        )
+            self, df, n_windows, step_size, refit, h, static_df=static_df, val_size=val_size,
+            level=level,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:

@@ -90,6 +90,8 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
         "static": estimator.static_,
         "context": estimator.context_,
     }
+    if estimator.conformal_scores_ is not None:
+        arrays["conformal_scores"] = estimator.conformal_scores_
     save_file(
         {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float64)) for k, v in arrays.items()},
         target / "state.safetensors",
@@ -141,6 +143,7 @@ def load(cls: type, path: str | os.PathLike) -> Any:
     estimator.static_scaler_ = StaticScaler(arrays["static_mean"], arrays["static_std"])
     estimator.static_ = arrays["static"]
     estimator.context_ = arrays["context"]
+    estimator.conformal_scores_ = arrays.get("conformal_scores")
     estimator.n_features_in_ = len(estimator.columns_.dynamic)
     return estimator
 

@@ -15,6 +15,7 @@ import torch
 
 from acmix_ts.data.calendar import future_dates, infer_freq
 from acmix_ts.data.frames import Columns, static_table
+from acmix_ts.estimator.conformal import half_width
 from acmix_ts.estimator.prepare import Scaler, series_blocks
 
 CHUNK = 1024  # series per forward pass
@@ -71,8 +72,10 @@ class PredictMixin:
             Static covariates of series not seen in ``fit``.
         level : sequence of float, optional
             Central interval levels in percent, e.g. ``[80, 95]``: adds
-            ``ACMix-lo-80`` / ``ACMix-hi-80`` columns. Needs ``loss="quantile"`` with
-            the matching quantiles.
+            ``ACMix-lo-80`` / ``ACMix-hi-80`` columns. With ``loss="quantile"`` they are
+            the trained quantiles (which must include them); with a point loss they are
+            split-conformal intervals from the validation windows of ``fit``
+            (:mod:`acmix_ts.estimator.conformal`), which needs ``val_size > 0``.
         quantiles : sequence of float, optional
             Adds ``ACMix-q-0.1``-style columns (trained quantiles only).
 
@@ -84,11 +87,14 @@ class PredictMixin:
         """
         self._check_fitted()
         h = self._check_h(h)
-        extra = self._extra_quantiles(level, quantiles)
+        conformal = level is not None and self.quantiles_ is None
+        extra = self._extra_quantiles(None if conformal else level, quantiles)
+        widths = self._conformal_widths(level, h) if conformal else []
         history = self._history() if df is None else self._history_from(df, static_df)
         future = self._future_block(futr_df, history, h)
         forecast = self._forecast(history, future)  # (n, H, C, Q)
-        return self._to_frame(history, forecast[:, :h], extra)
+        frame = self._to_frame(history, forecast[:, :h], extra)
+        return self._add_intervals(frame, history, widths)
 
     # ----------------------------------------------------------------- inputs
     def _check_h(self, h: int | None) -> int:
@@ -113,6 +119,29 @@ class PredictMixin:
                     "quantiles=(0.1, 0.5, 0.9) for level=[80]."
                 )
         return wanted
+
+    def _conformal_widths(self, level: Sequence[float], h: int) -> list[tuple[float, np.ndarray]]:
+        scores = getattr(self, "conformal_scores_", None)
+        if scores is None:
+            raise ValueError(
+                "level needs interval information this model does not have: it was fitted "
+                "with a point loss and no validation windows. Fit with val_size > 0 "
+                "(conformal intervals) or with loss='quantile'."
+            )
+        interval_quantiles(level)  # validates the levels
+        return [(float(value), half_width(scores, value)[:h]) for value in level]
+
+    def _add_intervals(self, frame, history: History, widths) -> pd.DataFrame:
+        """``-lo-`` / ``-hi-`` columns: point forecast -/+ half-width times the series std."""
+        columns: Columns = self.columns_
+        for c, target in enumerate(columns.targets):
+            name = self.model_name if len(columns.targets) == 1 else f"{self.model_name}_{target}"
+            std = history.scaler.std[:, c]  # (n,)
+            for value, width in widths:
+                spread = (std[:, None] * width[None, :, c]).reshape(-1)  # (n * h,)
+                frame[f"{name}-lo-{value:g}"] = frame[name].to_numpy() - spread
+                frame[f"{name}-hi-{value:g}"] = frame[name].to_numpy() + spread
+        return frame
 
     def _history(self) -> History:
         return History(self.ids_, self.last_ds_, self.context_, self.scaler_, self.static_)

@@ -103,9 +103,10 @@ def test_quantiles_and_levels(panel, tiny) -> None:
         model.predict(level=[95])
 
 
-def test_level_without_quantile_loss_explains(fitted) -> None:
-    with pytest.raises(ValueError, match="Fit with loss='quantile'"):
-        fitted.predict(level=[80])
+def test_level_without_any_interval_information_explains(panel, tiny) -> None:
+    model = ACMixForecaster(**tiny).fit(panel, val_size=0)  # point loss, no validation
+    with pytest.raises(ValueError, match=r"Fit with val_size > 0 .* loss='quantile'"):
+        model.predict(level=[80])
 
 
 def test_quiet_training_leaves_no_folders(panel, tiny, tmp_path, monkeypatch, capsys) -> None:

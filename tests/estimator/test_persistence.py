@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -23,6 +24,8 @@ def test_save_load_round_trip(fitted, tmp_path) -> None:
     loaded = ACMixForecaster.load(tmp_path / "model")
     assert loaded.get_params() == fitted.get_params()
     pd.testing.assert_frame_equal(loaded.predict(), fitted.predict())
+    np.testing.assert_array_equal(loaded.conformal_scores_, fitted.conformal_scores_)
+    pd.testing.assert_frame_equal(loaded.predict(level=[80]), fitted.predict(level=[80]))
 
 
 def test_pickle_round_trip(fitted) -> None:

@@ -1,0 +1,109 @@
+"""Split-conformal prediction intervals from the validation windows of ``fit``.
+
+After training, the network forecasts the validation windows (the tail of every series
+that ``val_size`` held out: the weights never trained on it). The absolute errors of its
+point forecast, in the estimator's per-series standardised units, are the conformity
+scores, pooled over series and windows and kept per horizon step and target. A central
+``level`` % interval is ``forecast ± s * std`` where ``s`` is the
+``ceil((n + 1) * level / 100)``-th smallest of the ``n`` scores of that step and target
+(split conformal prediction: Vovk, Gammerman & Shafer 2005; Angelopoulos & Bates 2023,
+"Conformal prediction: a gentle introduction", §1).
+
+The coverage guarantee holds when validation and future windows are exchangeable, which
+a time series only approximates; early stopping also chose the epoch on these windows,
+which makes the scores slightly optimistic. Measure the coverage you get with
+``cross_validation(..., level=[...])`` and :func:`acmix_ts.metrics.coverage`.
+
+Shape: scores (n, H, C) -> half-widths (H, C).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from acmix_ts.training import WindowDataset
+
+MAX_WINDOWS = 4096  # windows scored at most (a seeded random subset beyond that)
+
+
+@torch.no_grad()
+def conformity_scores(
+    network: torch.nn.Module,
+    dataset: WindowDataset,
+    batch_size: int = 256,
+    seed: int = 0,
+) -> np.ndarray:
+    """Absolute errors of the point forecast on the windows of ``dataset``.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        Fitted :class:`~acmix_ts.nn.ACMixNetwork` with one output per step (point loss),
+        on any device; evaluated in eval mode.
+    dataset : WindowDataset
+        Validation windows, scaled like the training data.
+    batch_size : int
+        Windows per forward pass.
+    seed : int
+        Seed of the random subset drawn when there are more than ``MAX_WINDOWS`` windows.
+
+    Returns
+    -------
+    numpy.ndarray
+        Scores sorted along the first axis, shape (n, H, C).
+    """
+    n_windows = len(dataset)
+    indices = np.arange(n_windows)
+    if n_windows > MAX_WINDOWS:
+        indices = np.sort(np.random.default_rng(seed).choice(n_windows, MAX_WINDOWS, False))
+    was_training = network.training
+    network.eval()
+    device = next(iter(network.parameters()), torch.empty(0)).device
+    config = network.config
+    scores = []
+    for start in range(0, len(indices), batch_size):
+        batch = {
+            key: value.to(device)
+            for key, value in dataset.__getitems__(indices[start : start + batch_size]).items()
+        }
+        y = batch["y"]
+        forecast = network(
+            y[:, : config.context_length],
+            batch["past_covariates"] if config.n_past_covariates else None,
+            batch["future_covariates"] if config.n_future_covariates else None,
+            batch["static"] if config.n_static else None,
+        )  # (B, H, C, Q)
+        point = forecast[..., 0].float()  # (B, H, C)
+        scores.append((y[:, config.context_length :] - point).abs().cpu().numpy())
+    network.train(was_training)
+    return np.sort(np.concatenate(scores), axis=0)
+
+
+def half_width(scores: np.ndarray, level: float) -> np.ndarray:
+    """Conformal half-width of a central ``level`` % interval, in standardised units.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray
+        Sorted conformity scores, shape (n, H, C).
+    level : float
+        Interval level in percent, in (0, 100).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (H, C).
+    """
+    n = len(scores)
+    rank = math.ceil((n + 1) * level / 100)
+    if rank > n:
+        needed = math.ceil(100 / (100 - level)) - 1
+        raise ValueError(
+            f"A {level:g}% conformal interval needs at least {needed} validation windows; "
+            f"fit scored {n}. Fit with a larger val_size (or more series), ask for a lower "
+            "level, or train quantiles with loss='quantile'."
+        )
+    return scores[rank - 1]

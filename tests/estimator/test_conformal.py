@@ -1,0 +1,72 @@
+"""Split-conformal intervals: exact ranks, scores from the fitted network, coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from acmix_ts import ACMixForecaster
+from acmix_ts.estimator.conformal import conformity_scores, half_width
+from acmix_ts.metrics import coverage
+from acmix_ts.nn import ACMixConfig, ACMixNetwork
+from acmix_ts.training import SeriesArrays, WindowDataset
+
+
+def test_half_width_takes_the_conformal_rank() -> None:
+    scores = np.arange(1.0, 10.0).reshape(9, 1, 1)  # n = 9 sorted scores
+    assert half_width(scores, 80)[0, 0] == 8.0  # ceil(10 * 0.8) = 8th smallest
+    assert half_width(scores, 90)[0, 0] == 9.0  # ceil(10 * 0.9) = 9th
+    assert half_width(scores, 50)[0, 0] == 5.0  # ceil(10 * 0.5) = 5th
+    with pytest.raises(ValueError, match="needs at least 19 validation windows; fit scored 9"):
+        half_width(scores, 95)  # ceil(10 * 0.95) = 10 > 9
+
+
+def test_scores_are_the_sorted_absolute_errors_of_the_network() -> None:
+    torch.manual_seed(0)
+    network = ACMixNetwork(
+        ACMixConfig(16, 4, n_targets=2, patch_len=4, d_model=8, n_heads=2, n_blocks=1)
+    )
+    rng = np.random.default_rng(0)
+    series = [SeriesArrays(y=rng.normal(size=(30, 2)).astype(np.float32)) for _ in range(2)]
+    dataset = WindowDataset(series, 16, 4)
+    scores = conformity_scores(network, dataset, batch_size=5)
+    windows = dataset.__getitems__(np.arange(len(dataset)))["y"]  # (n, 20, 2)
+    with torch.no_grad():
+        expected = (windows[:, 16:] - network.eval()(windows[:, :16])[..., 0]).abs().numpy()
+    assert scores.shape == (len(dataset), 4, 2) == expected.shape
+    np.testing.assert_allclose(scores, np.sort(expected, axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_intervals_are_symmetric_and_grow_with_the_level(fitted) -> None:
+    forecast = fitted.predict(level=[50, 90])
+    lo50, hi50 = forecast["ACMix-lo-50"], forecast["ACMix-hi-50"]
+    lo90, hi90 = forecast["ACMix-lo-90"], forecast["ACMix-hi-90"]
+    np.testing.assert_allclose(hi50 - forecast["ACMix"], forecast["ACMix"] - lo50)
+    assert (lo90 <= lo50).all() and (hi50 <= hi90).all() and (lo50 < hi50).all()
+    assert (fitted.predict()["ACMix"] == forecast["ACMix"]).all()  # point forecast unchanged
+    with pytest.raises(ValueError, match="conformal interval needs at least"):
+        fitted.predict(level=[99.9])  # far more validation windows than fit scored
+
+
+def _white_noise(n_series: int, n_steps: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{i}" for i in range(n_series)], n_steps),
+            "ds": np.tile(pd.date_range("2024-01-01", periods=n_steps, freq="h"), n_series),
+            "y": 5.0 + rng.normal(size=n_series * n_steps),
+        }
+    )
+
+
+def test_coverage_on_later_windows_is_near_the_level(tiny) -> None:
+    # White noise: validation and later windows are exchangeable, so an 80 % conformal
+    # interval should cover about 80 % of later observations.
+    df = _white_noise(n_series=6, n_steps=360, seed=1)
+    model = ACMixForecaster(**tiny)
+    cv = model.cross_validation(df, n_windows=12, step_size=6, val_size=96, level=[80])
+    hit = coverage(cv["y"], cv["ACMix-lo-80"], cv["ACMix-hi-80"])
+    assert len(cv) == 6 * 12 * 6
+    assert 0.7 <= hit <= 0.9, hit
