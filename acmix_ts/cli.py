@@ -172,10 +172,16 @@ def find_benchmark(name: str, bench_dir: str | None) -> Path:
             "repository, not the wheel: run from a clone (pip install -e .) or pass "
             "--bench-dir PATH."
         )
+    # Runnable scripts only: the modules they import (ltsf_report.py, ...) are not.
+    scripts = sorted(
+        p
+        for p in folder.glob("*.py")
+        if not p.name.startswith("_") and '__name__ == "__main__"' in p.read_text()
+    )
     exact = folder / f"{name}.py"
-    matches = [exact] if exact.is_file() else sorted(folder.glob(f"*{name}*.py"))
+    matches = [exact] if exact in scripts else [p for p in scripts if name in p.stem]
     if len(matches) != 1:
-        found = sorted(p.stem for p in folder.glob("*.py") if not p.name.startswith("_"))
+        found = [p.stem for p in scripts]
         what = f"several scripts match: {[p.name for p in matches]}" if matches else "no script"
         raise ValueError(
             f"Benchmark {name!r}: {what} in {folder}. Scripts there: {found}; pass one of "

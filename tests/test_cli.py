@@ -121,9 +121,20 @@ def test_backtest_writes_cv_frame_and_prints_metrics(tmp_path, long_csv, capsys)
 def bench_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "benchmarks"
     folder.mkdir()
-    script = "import sys; print('ARGS', sys.argv[1:]); sys.exit(int(sys.argv[-1]) % 7)\n"
+    script = (
+        "import sys\n"
+        'if __name__ == "__main__":\n'
+        "    print('ARGS', sys.argv[1:]); sys.exit(int(sys.argv[-1]) % 7)\n"
+    )
     (folder / "stocks.py").write_text(script)
+    (folder / "stocks_report.py").write_text("TABLE = 1\n")  # imported, not runnable
     return folder
+
+
+def test_benchmark_names_match_runnable_scripts_only(bench_dir, capfd) -> None:
+    assert main(["benchmark", "stock", "--bench-dir", str(bench_dir), "--", "5"]) == 5
+    assert main(["benchmark", "stocks_report", "--bench-dir", str(bench_dir)]) == 2
+    assert "Scripts there: ['stocks']" in capfd.readouterr().err
 
 
 def test_benchmark_passes_arguments_and_exit_code(bench_dir, capfd) -> None:

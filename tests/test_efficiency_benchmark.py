@@ -78,7 +78,7 @@ def test_smoke_refuses_to_write_to_the_committed_results() -> None:
 
 
 def test_out_of_memory_and_compile_failures_become_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    import efficiency
+    import efficiency_measure
 
     def out_of_memory(spec):
         raise MemoryError  # what the CPU path catches; CUDA catches torch.OutOfMemoryError
@@ -86,18 +86,19 @@ def test_out_of_memory_and_compile_failures_become_rows(monkeypatch: pytest.Monk
     def no_compiler(spec):
         raise RuntimeError("inductor: no working C++ compiler")
 
-    monkeypatch.setattr(efficiency, "measure_training", out_of_memory)
-    assert efficiency.run_training({"device": "cpu", "compile": False}) == {"status": "OOM"}
-    monkeypatch.setattr(efficiency, "measure_training", no_compiler)
-    row = efficiency.run_training({"device": "cpu", "compile": True})
+    run_training = efficiency_measure.run_training
+    monkeypatch.setattr(efficiency_measure, "measure_training", out_of_memory)
+    assert run_training({"device": "cpu", "compile": False}) == {"status": "OOM"}
+    monkeypatch.setattr(efficiency_measure, "measure_training", no_compiler)
+    row = run_training({"device": "cpu", "compile": True})
     assert row["status"].startswith("compile failed: RuntimeError")
     with pytest.raises(RuntimeError):  # an eager failure is a bug, not a result
-        efficiency.run_training({"device": "cpu", "compile": False})
+        run_training({"device": "cpu", "compile": False})
 
 
 def test_gpu_style_report_shows_oom_and_fits_the_rest(tmp_path: Path) -> None:
-    import efficiency
     from _measure import environment
+    from efficiency_report import build_report
 
     lookbacks = [512, 2048, 8192, 32768]
     rows = []
@@ -117,7 +118,7 @@ def test_gpu_style_report_shows_oom_and_fits_the_rest(tmp_path: Path) -> None:
     meta = {**environment(), "gpu": "a test GPU", "settings": settings, "command": "test",
             "wall_seconds": 1.0, "load_average_start": [], "load_average_end": []}  # fmt: skip
     results = {"rows": rows, "predict": None, "profile": None}
-    efficiency.build_report(tmp_path, "gpu_test", results, meta)
+    build_report(tmp_path, "gpu_test", results, meta)
     markdown = (tmp_path / "gpu_test.md").read_text()
     assert "| PatchTST-style, full attention | 32768 | | | OOM |" in markdown
     assert "peak allocated" in markdown and "Pending" not in markdown
