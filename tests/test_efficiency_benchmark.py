@@ -21,7 +21,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-import acmix_ts.estimator.forecaster as forecaster_module
+import acmix_ts.estimator.fitting as fitting_module
 from acmix_ts import ACMixForecaster
 from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset, make_loader
 from acmix_ts.training.trainer import make_trainer
@@ -189,7 +189,7 @@ def test_bf16_mixed_fits_and_predicts_finite_values(conv_fp32: bool) -> None:
 
 # ------------------------------------------------------------ pinned memory
 def test_trains_on_cuda_follows_the_accelerator(monkeypatch: pytest.MonkeyPatch) -> None:
-    trains_on_cuda = forecaster_module.trains_on_cuda
+    trains_on_cuda = fitting_module.trains_on_cuda
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert trains_on_cuda(None) and trains_on_cuda({"accelerator": "gpu"})
     assert trains_on_cuda({"accelerator": "cuda", "devices": 2})
@@ -208,8 +208,8 @@ def test_fit_pins_memory_only_when_training_on_cuda(
         seen.append(pin_memory)
         return make_loader(dataset, batch_size, shuffle, num_workers, pin_memory=False)
 
-    monkeypatch.setattr(forecaster_module, "make_loader", spy)
-    monkeypatch.setattr(forecaster_module, "trains_on_cuda", lambda kwargs: on_cuda)
+    monkeypatch.setattr(fitting_module, "make_loader", spy)
+    monkeypatch.setattr(fitting_module, "trains_on_cuda", lambda kwargs: on_cuda)
     ACMixForecaster(**{**TINY, "max_epochs": 1}, trainer_kwargs={"accelerator": "cpu"}).fit(
         make_panel()
     )

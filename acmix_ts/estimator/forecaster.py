@@ -16,6 +16,7 @@ from acmix_ts.data.calendar import infer_freq
 from acmix_ts.data.frames import Columns, check_order, check_values, group_series, static_table
 from acmix_ts.data.frames import to_long as frame_to_long
 from acmix_ts.estimator.conformal import conformity_scores
+from acmix_ts.estimator.fitting import TRAINING_KEYS, resolve_val_size, train_network
 from acmix_ts.estimator.params import as_names, check_params
 from acmix_ts.estimator.predicting import PredictMixin
 from acmix_ts.estimator.prepare import (
@@ -25,27 +26,7 @@ from acmix_ts.estimator.prepare import (
     to_series_arrays,
     train_val_blocks,
 )
-from acmix_ts.training import ForecastingModule, WindowDataset, make_loader
-from acmix_ts.training.trainer import make_trainer, quiet_lightning
-
-# network_kwargs keys that configure training rather than the network's ACMixConfig.
-TRAINING_KEYS = ("attention_warmup_epochs", "weight_decay", "compile")
-
-
-def trains_on_cuda(trainer_kwargs: dict | None) -> bool:
-    """Whether a Trainer built from ``trainer_kwargs`` trains on a CUDA device.
-
-    True for ``accelerator`` ``"gpu"``/``"cuda"`` (or a ``CUDAAccelerator``) and for the
-    default ``"auto"`` when CUDA is available; then batches are gathered into pinned
-    host memory so that the copy to the GPU can be asynchronous.
-    """
-    from pytorch_lightning.accelerators import CUDAAccelerator
-
-    accelerator = (trainer_kwargs or {}).get("accelerator", "auto")
-    if isinstance(accelerator, CUDAAccelerator):
-        return True
-    named = isinstance(accelerator, str) and accelerator.lower() in ("auto", "gpu", "cuda")
-    return named and torch.cuda.is_available()
+from acmix_ts.training import WindowDataset
 
 
 class ACMixForecaster(PredictMixin, BaseEstimator):
@@ -259,7 +240,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         check_params(self)
         columns = self._columns()
         frame = self._validated_frame(df, columns, "df")
-        val_size = self._resolve_val_size(frame, columns, val_size)
+        val_size = resolve_val_size(frame, columns, val_size, self.horizon, self.context_length)
         self._check_lengths(frame, columns, val_size)
         freq = infer_freq(frame, columns, self.freq, "df")
         statics = static_table(frame, columns, static_df, "df")
@@ -279,7 +260,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             else None
             for part in (train_blocks, val_blocks)
         )
-        module = self._train(config, train_set, val_set)
+        module = train_network(self, config, train_set, val_set)
 
         self.columns_ = columns
         self.freq_ = freq
@@ -298,57 +279,6 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         self.context_ = np.stack([b[-self.context_length :] for b in blocks])
         self.n_features_in_ = len(columns.dynamic)
         return self
-
-    def _resolve_val_size(self, frame: pd.DataFrame, columns: Columns, val_size: int | None) -> int:
-        if val_size is None:
-            # A tenth of the shortest series (at least one horizon) when the rest still
-            # leaves a horizon's worth of training windows; otherwise no validation.
-            shortest = int(frame.groupby(columns.id, sort=False).size().min())
-            proposal = max(self.horizon, shortest // 10)
-            enough = shortest - proposal >= self.context_length + 2 * self.horizon
-            return proposal if enough else 0
-        if not isinstance(val_size, (int, np.integer)) or val_size < 0:
-            raise ValueError(f"val_size must be an int >= 0 or None. Got {val_size!r} instead.")
-        if 0 < val_size < self.horizon:
-            raise ValueError(
-                f"val_size={val_size} is shorter than horizon={self.horizon}, so the "
-                "validation tail holds no full window. Use val_size=0 (no validation) or "
-                f"val_size >= {self.horizon}."
-            )
-        return int(val_size)
-
-    def _train(self, config, train_set, val_set):
-        extra = self.network_kwargs or {}
-        seed = self.random_state
-        with quiet_lightning():
-            if seed is not None:
-                import pytorch_lightning as pl
-
-                pl.seed_everything(seed, workers=True, verbose=False)
-            module = ForecastingModule(
-                network_config=config,
-                loss=self.loss,
-                quantiles=self._training_quantiles(),
-                learning_rate=self.learning_rate,
-                weight_decay=extra.get("weight_decay", 1e-2),
-                attention_warmup_epochs=extra.get("attention_warmup_epochs", 0),
-                compile_network=bool(extra.get("compile", False)),
-            )
-            pin = trains_on_cuda(self.trainer_kwargs)
-            train_loader = make_loader(train_set, self.batch_size, shuffle=True, pin_memory=pin)
-            val_loader = None
-            if val_set is not None:
-                val_loader = make_loader(
-                    val_set, max(self.batch_size, 256), shuffle=False, pin_memory=pin
-                )
-            trainer = make_trainer(
-                max_epochs=self.max_epochs,
-                progress_bar=self.progress_bar,
-                early_stopping_patience=self.early_stopping_patience if val_loader else None,
-                trainer_kwargs=self.trainer_kwargs,
-            )
-            trainer.fit(module, train_loader, val_loader)
-        return module
 
     def cross_validation(
         self,
