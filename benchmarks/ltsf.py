@@ -120,10 +120,12 @@ def report(runs_file: Path, out_dir: Path, wall: float) -> None:
         f"Runs recorded: {len(runs)} (`benchmarks/results/ltsf_runs.jsonl`).", "",
         "## Look-back 96 (ILI 36)", "",
         *average_table(fixed, PUBLISHED_96, BEST_96), "",
-        "† = trained on a fresh random subset of the training windows each epoch "
+        "Rows marked † (e.g. **ACMix †**) were trained on a fresh random subset of the "
+        "training windows each epoch "
         "(`--train-windows`, a CPU budget for the long datasets: ETTm1/ETTm2 8,640 = "
         "ETTh1's count, weather 4,096; the size is in the per-horizon table); validation "
-        "and test use every window. The published rows trained on all windows. "
+        "and test use every window. Unmarked rows and the published ones trained on all "
+        "windows. "
         "ILI rows were run with `--batch-size 32` (its training split holds only ~600 "
         "windows), every other row with 128.", "",
         "## Look-back searched on validation from {336, 512, 720}", "",

@@ -70,7 +70,9 @@ def averages(runs: list[dict], table: str) -> dict:
     cells: dict = defaultdict(lambda: defaultdict(dict))
     for run in runs:
         if run["table"] == table:
-            cells[(run["model"], run["dataset"])][run["horizon"]][run["seed"]] = run
+            # A training budget makes a separate row: never pooled with full-data runs.
+            label = run["model"] + (" †" if run.get("train_windows") else "")
+            cells[(label, run["dataset"])][run["horizon"]][run["seed"]] = run
     out = {}
     for key, by_horizon in cells.items():
         horizons = sorted(by_horizon)
@@ -108,8 +110,7 @@ def _cell(entry: dict | None) -> str:
         return "–"
     a = entry["avg"]
     spread = f" ± {a['mse_std']:.3f}" if a["n_seeds"] > 1 else " (1 seed)"
-    budget = " †" if entry["train_windows"] else ""
-    return f"{a['mse']:.3f}{spread} / {a['mae']:.3f}{budget}"
+    return f"{a['mse']:.3f}{spread} / {a['mae']:.3f}"
 
 
 def average_table(avg: dict, published: dict, best: dict | None) -> list[str]:
@@ -117,7 +118,7 @@ def average_table(avg: dict, published: dict, best: dict | None) -> list[str]:
     datasets = [d for d in DATASETS if any(k[1] == d for k in avg)]
     head = "| model | " + " | ".join(SHORT.get(d, d) for d in datasets) + " |"
     lines = [head, "|---" * (len(datasets) + 1) + "|"]
-    models = sorted({k[0] for k in avg}, key=lambda m: (m != "ACMix", m))
+    models = sorted({k[0] for k in avg}, key=lambda m: (not m.startswith("ACMix"), m))
     for model in models:
         cells = [_cell(avg.get((model, d))) for d in datasets]
         lines.append(f"| **{model}** (measured) | " + " | ".join(cells) + " |")
