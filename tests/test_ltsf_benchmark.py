@@ -16,6 +16,7 @@ sys.path.insert(0, str(BENCH))
 
 from ltsf_protocol import RunSpec, windows  # noqa: E402
 from ltsf_report import average_table, averages, horizon_table, select_lookback_rows  # noqa: E402
+from ltsf_tune import write_report  # noqa: E402
 
 
 def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path) -> None:
@@ -87,3 +88,23 @@ def test_runs_on_a_window_budget_are_marked_and_keep_old_keys() -> None:
     assert "0.300 (1 seed)" in rows["**A** (measured)"]  # never pooled with full-data runs
     per_horizon = "\n".join(horizon_table(avg))
     assert "| 512 (random) |" in per_horizon and "| all |" in per_horizon
+
+
+def test_tuning_report_lists_candidates_and_the_seed_noise(tmp_path: Path) -> None:
+    tuning = tmp_path / "ltsf_tuning.jsonl"
+    records = [
+        {"candidate": "default", "dataset": "ETTh1", "horizon": 96, "val_mse": 0.70,
+         "epochs": 10, "seconds": 1.0},
+        {"candidate": "kernel=5", "dataset": "ETTh1", "horizon": 96, "val_mse": 0.69,
+         "epochs": 9, "seconds": 1.0},
+    ]  # fmt: skip
+    tuning.write_text("".join(json.dumps(r) + "\n" for r in records))
+    runs = [
+        _run("ACMix", 96, s, 0.4, val=v) | {"overrides": None} for s, v in enumerate((0.71, 0.68))
+    ]
+    runs.append(_run("ACMix", 96, 2, 0.4, val=0.1) | {"overrides": {"d_model": 8}})  # not default
+    (tmp_path / "ltsf_runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in runs))
+    text = write_report(tuning).read_text()
+    assert "| kernel=5 | ETTh1 | 96 | 0.6900 | 9 |" in text
+    assert "over 2 seeds spans 0.6800–0.7100" in text
+    assert "Not run yet (CPU time):" in text and "d_model=32" in text
