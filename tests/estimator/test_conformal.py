@@ -70,3 +70,13 @@ def test_coverage_on_later_windows_is_near_the_level(tiny) -> None:
     hit = coverage(cv["y"], cv["ACMix-lo-80"], cv["ACMix-hi-80"])
     assert len(cv) == 6 * 12 * 6
     assert 0.7 <= hit <= 0.9, hit
+
+
+def test_each_target_gets_intervals_in_its_own_units(panel, tiny) -> None:
+    df = panel.assign(b=2 * panel["y"] + 1)  # b is y rescaled: same errors in std units
+    model = ACMixForecaster(**tiny, target_col=("y", "b")).fit(df)
+    forecast = model.predict(level=[80])
+    assert model.conformal_scores_.shape[1:] == (tiny["horizon"], 2)
+    width_y = forecast["ACMix_y-hi-80"] - forecast["ACMix_y-lo-80"]
+    width_b = forecast["ACMix_b-hi-80"] - forecast["ACMix_b-lo-80"]
+    assert (width_y > 0).all() and 1.5 < (width_b / width_y).median() < 2.5
