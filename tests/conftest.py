@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
 SHARED_DATA = REPO.parent / "shared" / "datasets"
 
 # Tests read the shared datasets through ACMIX_TS_DATA, as the Makefile sets it.
@@ -22,6 +26,21 @@ def data_root() -> Path:
     if not (root / "ltsf").is_dir():
         pytest.skip(f"shared datasets not found at {root}; set ACMIX_TS_DATA")
     return root
+
+
+@pytest.fixture
+def run_smoke() -> Callable[..., subprocess.CompletedProcess]:
+    """Run ``benchmarks/<name>.py --smoke --out-dir OUT [extra]`` in a fresh interpreter.
+
+    The child reads the datasets through ``ACMIX_TS_DATA``, inherited from this process.
+    """
+
+    def run(name: str, out_dir: Path, *extra: str, timeout: int = 300):
+        script = str(BENCHMARKS / f"{name}.py")
+        command = [sys.executable, script, "--smoke", "--out-dir", str(out_dir), *extra]
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+    return run
 
 
 @pytest.fixture(autouse=True, scope="session")

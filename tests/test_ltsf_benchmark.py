@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,12 +17,8 @@ from ltsf_report import average_table, averages, horizon_table, select_lookback_
 from ltsf_tune import write_report  # noqa: E402
 
 
-def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path) -> None:
-    env = {**os.environ, "ACMIX_TS_DATA": str(data_root)}
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "ltsf.py"), "--smoke", "--out-dir", str(tmp_path)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
+def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path, run_smoke) -> None:
+    done = run_smoke("ltsf", tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     runs = [json.loads(line) for line in (tmp_path / "ltsf_runs.jsonl").read_text().splitlines()]
     assert {r["model"] for r in runs} == {"ACMix", "DLinear", "Repeat"}
@@ -35,10 +29,7 @@ def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path) -> None:
     assert repeat["mse"] == pytest.approx(1.2944, abs=1e-3)
     assert "ETTh1" in (tmp_path / "ltsf.md").read_text()
     assert json.loads((tmp_path / "ltsf.json").read_text())["machine"]["torch"]
-    again = subprocess.run(  # resumable: nothing left to run
-        [sys.executable, str(BENCH / "ltsf.py"), "--smoke", "--out-dir", str(tmp_path)],
-        capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
+    again = run_smoke("ltsf", tmp_path, timeout=120)  # resumable: nothing left to run
     assert again.returncode == 0 and "seed=0: mse" not in again.stdout
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -23,14 +21,10 @@ import stocks_models  # noqa: E402
 import stocks_protocol  # noqa: E402
 
 
-def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path) -> None:
+def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path, run_smoke) -> None:
     if not (data_root / "stocks" / "yf_adjusted_2019_2025").is_dir():
         pytest.skip("stock CSV files not found")
-    env = {**os.environ, "ACMIX_TS_DATA": str(data_root)}
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "stocks.py"), "--smoke", "--out-dir", str(tmp_path)],
-        capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
+    done = run_smoke("stocks", tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads((tmp_path / "stocks.json").read_text())
     rows = [r for r in result["rows"] if r["model"] != "buy & hold"]
