@@ -47,7 +47,6 @@ def machine() -> dict:
     """Where the numbers come from: ``_measure.environment`` plus the device in words."""
     info = environment("cuda" if torch.cuda.is_available() else "cpu")
     info["device"] = info["gpu"] or f"CPU ({info['cpu_count']} cores)"
-    info["commit"] = info["git_commit"]
     return info
 
 
@@ -92,7 +91,7 @@ def execute(args: argparse.Namespace, runs_file: Path) -> None:
         result = run(spec, splits, args.overrides, {"precision": args.precision})
         record = {"table": table, "key": key, **vars(spec), **result,
                   "overrides": args.overrides, "precision": args.precision,
-                  "device": info["device"], "commit": info["commit"],
+                  "device": info["device"], "commit": info["git_commit"],
                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}  # fmt: skip
         with runs_file.open("a") as handle:
             handle.write(json.dumps(record) + "\n")

@@ -88,13 +88,13 @@ def main(argv: list[str] | None = None) -> None:
     wide = load_ltsf("ETTh1").iloc[: 400 if args.quick else args.rows]
     df = wide.melt(id_vars="date", var_name="unique_id", value_name="y")
     df = df.rename(columns={"date": "ds"})
-    size = dict(d_model=16, n_blocks=1, max_epochs=1) if args.quick else {}
+    size = dict(d_model=16, n_blocks=1) if args.quick else {}
     options = trainer_options(args)
     model = ACMixForecaster(
         horizon=24,
         context_length=96,
         batch_size=128,
-        max_epochs=size.pop("max_epochs", args.max_epochs),
+        max_epochs=1 if args.quick else args.max_epochs,
         trainer_kwargs=options,
         **size,
     )

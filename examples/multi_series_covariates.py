@@ -68,14 +68,14 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     n_days = min(args.n_days, 150) if args.quick else args.n_days
     history, plan = make_sales(args.n_series, n_days, args.horizon)
-    size = dict(d_model=16, n_blocks=1, max_epochs=1) if args.quick else dict(d_model=32)
+    size = dict(d_model=16, n_blocks=1) if args.quick else dict(d_model=32)
     model = ACMixForecaster(
         horizon=args.horizon,
         context_length=4 * args.horizon,
         patch_len=8,
         future_covariates=("promo",),
         static_covariates=("size",),  # constant per series: read from the same frame
-        max_epochs=size.pop("max_epochs", args.max_epochs),
+        max_epochs=1 if args.quick else args.max_epochs,
         **size,
     )
     model.fit(history)
