@@ -114,11 +114,12 @@ def _plot_names(names: Names) -> dict[str, str]:
 
 def metrics_table(cv: pd.DataFrame, names: Names) -> pd.DataFrame:
     """MAE, MSE and MAE relative to the naive forecast of every model column, pooled."""
-    from acmix_ts.metrics import mae, mse
+    from acmix_ts.metrics import INTERVAL_MARKERS, mae, mse
 
-    bands = ("-lo-", "-hi-", "-q-")
     models = [
-        c for c in cv.columns if str(c).startswith("ACMix") and not any(b in c for b in bands)
+        c
+        for c in cv.columns
+        if str(c).startswith("ACMix") and not any(b in c for b in INTERVAL_MARKERS)
     ]
     rows = {}
     for model in [*models, "Naive"]:

@@ -70,7 +70,10 @@ def input_shapes(config: Any, batch_size: int = 2) -> dict[str, tuple[int, ...]]
 
 def example_inputs(model_or_network: Any, batch_size: int = 2, seed: int = 0) -> dict[str, Tensor]:
     """Random standard-normal inputs of the right shapes, e.g. to check an export."""
-    config = _network(model_or_network).config
+    return _random_inputs(_network(model_or_network).config, batch_size, seed)
+
+
+def _random_inputs(config: Any, batch_size: int, seed: int = 0) -> dict[str, Tensor]:
     generator = torch.Generator().manual_seed(seed)
     return {
         name: torch.randn(shape, generator=generator)
@@ -96,7 +99,7 @@ class ExportWrapper(nn.Module):
 
 def _prepare(model_or_network: Any, batch_size: int) -> tuple[ExportWrapper, tuple[Tensor, ...]]:
     network = _network(model_or_network)
-    inputs = example_inputs(network, batch_size)
+    inputs = _random_inputs(network.config, batch_size)  # no second copy of the network
     return ExportWrapper(network, tuple(inputs)).eval(), tuple(inputs.values())
 
 

@@ -27,7 +27,8 @@ __all__ = [
     "smape",
 ]
 
-_NOT_POINT_MARKERS = ("-lo-", "-hi-", "-q-")
+# Column-name parts of interval and quantile columns (not point forecasts).
+INTERVAL_MARKERS = ("-lo-", "-hi-", "-q-")
 _RESERVED_COLUMNS = ("ds", "cutoff")
 
 
@@ -256,7 +257,7 @@ def _point_columns(df: pd.DataFrame, id_col: str, target_col: str) -> list[str]:
     return [
         str(c)
         for c in df.columns
-        if c not in reserved and not any(marker in str(c) for marker in _NOT_POINT_MARKERS)
+        if c not in reserved and not any(marker in str(c) for marker in INTERVAL_MARKERS)
     ]
 
 

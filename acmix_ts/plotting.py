@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-_BAND_MARKERS = ("-lo-", "-hi-", "-q-")
+from acmix_ts.metrics import INTERVAL_MARKERS
 
 
 def _pyplot():
@@ -45,7 +45,7 @@ def _point_columns(frame: pd.DataFrame, skip: Sequence[str]) -> list[str]:
         c
         for c in frame.columns
         if c not in skip
-        and not any(m in str(c) for m in _BAND_MARKERS)
+        and not any(m in str(c) for m in INTERVAL_MARKERS)
         and pd.api.types.is_numeric_dtype(frame[c])
     ]
 

@@ -29,18 +29,17 @@ def refit_windows(n_windows: int, refit: bool | int) -> list[bool]:
     return [i == 0 or (every > 0 and i % every == 0) for i in range(n_windows)]
 
 
-def _calendar_times(history: pd.DataFrame, columns: Columns, h: int, freq: str) -> np.ndarray:
+def _calendar_times(lasts: pd.Series, h: int, freq: str) -> np.ndarray:
     """The timestamps ``predict`` lays out after each series' last row, in series order.
 
     On a trading-day calendar they are weekdays, while the observed next rows skip
     exchange holidays: future covariates are matched to forecast steps by position.
     """
-    lasts = history.groupby(columns.id, sort=False)[columns.time].last()
     return np.concatenate([future_dates(pd.Timestamp(t), h, freq).to_numpy() for t in lasts])
 
 
 def _attach_actuals(
-    forecast: pd.DataFrame, history: pd.DataFrame, actual: pd.DataFrame, columns: Columns
+    forecast: pd.DataFrame, cutoffs: pd.Series, actual: pd.DataFrame, columns: Columns
 ) -> pd.DataFrame:
     """Forecast columns next to the actual rows they forecast: step k is the k-th next row.
 
@@ -51,7 +50,6 @@ def _attach_actuals(
     if not (observed[columns.id].to_numpy() == forecast[columns.id].to_numpy()).all():
         raise RuntimeError("cross_validation: forecast rows are not in the order of the actuals")
     values = forecast.drop(columns=[columns.id, columns.time]).reset_index(drop=True)
-    cutoffs = history.groupby(columns.id, sort=False)[columns.time].last().rename("cutoff")
     merged = pd.concat([observed, values], axis=1)
     return merged.merge(cutoffs, left_on=columns.id, right_index=True)
 
@@ -95,12 +93,13 @@ def cross_validation(
         actual = frame.loc[(position >= cut) & (position < cut + h)]
         if fit_now:
             model = clone(estimator).fit(history, val_size=val_size, static_df=static_df)
+        lasts = history.groupby(columns.id, sort=False)[columns.time].last()  # the cutoffs
         futr_df = None
         if columns.future:
             futr_df = actual.loc[:, [columns.id, columns.time, *columns.future]]
-            futr_df[columns.time] = _calendar_times(history, columns, h, model.freq_)
+            futr_df[columns.time] = _calendar_times(lasts, h, model.freq_)
         forecast = model.predict(h=h, df=history, futr_df=futr_df, static_df=static_df, level=level)
-        results.append(_attach_actuals(forecast, history, actual, columns))
+        results.append(_attach_actuals(forecast, lasts.rename("cutoff"), actual, columns))
     out = pd.concat(results, ignore_index=True)
     first = [columns.id, columns.time, "cutoff", *columns.targets]
     return out.loc[:, first + [c for c in out.columns if c not in first]]

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from acmix_ts.training import WindowDataset
+from acmix_ts.training.module import network_inputs
 
 MAX_WINDOWS = 4096  # windows scored at most (a seeded random subset beyond that)
 
@@ -69,15 +70,9 @@ def conformity_scores(
             key: value.to(device)
             for key, value in dataset.__getitems__(indices[start : start + batch_size]).items()
         }
-        y = batch["y"]
-        forecast = network(
-            y[:, : config.context_length],
-            batch["past_covariates"] if config.n_past_covariates else None,
-            batch["future_covariates"] if config.n_future_covariates else None,
-            batch["static"] if config.n_static else None,
-        )  # (B, H, C, Q)
-        point = forecast[..., 0].float()  # (B, H, C)
-        scores.append((y[:, config.context_length :] - point).abs().cpu().numpy())
+        point = network(*network_inputs(batch, config))[..., 0].float()  # (B, H, C)
+        target = batch["y"][:, config.context_length :]
+        scores.append((target - point).abs().cpu().numpy())
     network.train(was_training)
     return np.sort(np.concatenate(scores), axis=0)
 

@@ -135,13 +135,19 @@ class PredictMixin:
         """``-lo-`` / ``-hi-`` columns: point forecast -/+ half-width times the series std."""
         columns: Columns = self.columns_
         for c, target in enumerate(columns.targets):
-            name = self.model_name if len(columns.targets) == 1 else f"{self.model_name}_{target}"
-            std = history.scaler.std[:, c]  # (n,)
+            name = self._column_name(target)
+            point, std = frame[name].to_numpy(), history.scaler.std[:, c]  # (n*h,), (n,)
             for value, width in widths:
                 spread = (std[:, None] * width[None, :, c]).reshape(-1)  # (n * h,)
-                frame[f"{name}-lo-{value:g}"] = frame[name].to_numpy() - spread
-                frame[f"{name}-hi-{value:g}"] = frame[name].to_numpy() + spread
+                frame[f"{name}-lo-{value:g}"] = point - spread
+                frame[f"{name}-hi-{value:g}"] = point + spread
         return frame
+
+    def _column_name(self, target: str) -> str:
+        """``ACMix`` for one target, ``ACMix_<target>`` for several."""
+        if len(self.columns_.targets) == 1:
+            return self.model_name
+        return f"{self.model_name}_{target}"
 
     def _history(self) -> History:
         return History(self.ids_, self.last_ds_, self.context_, self.scaler_, self.static_)
@@ -259,7 +265,7 @@ class PredictMixin:
         trained = list(self.quantiles_ or (0.5,))
         median = trained.index(0.5) if 0.5 in trained else 0
         for c, target in enumerate(columns.targets):
-            name = self.model_name if len(columns.targets) == 1 else f"{self.model_name}_{target}"
+            name = self._column_name(target)
             frame[name] = forecast[:, :, c, median].reshape(-1)
             for suffix, q in extra:
                 index = int(np.argmin([abs(q - t) for t in trained]))

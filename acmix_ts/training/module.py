@@ -46,6 +46,20 @@ def split_decay(network: nn.Module) -> tuple[list[nn.Parameter], list[nn.Paramet
     return decay, no_decay
 
 
+def network_inputs(batch: dict[str, torch.Tensor], config: Any) -> tuple:
+    """The network's positional inputs from a batch of windows (absent covariates: None).
+
+    Returns ``(y context, past_covariates, future_covariates, static)``, the argument
+    order of :class:`acmix_ts.nn.ACMixNetwork`.
+    """
+    return (
+        batch["y"][:, : config.context_length],
+        batch["past_covariates"] if config.n_past_covariates else None,
+        batch["future_covariates"] if config.n_future_covariates else None,
+        batch["static"] if config.n_static else None,
+    )
+
+
 class ForecastingModule(pl.LightningModule):
     """Trains a forecasting network on batches from :class:`~acmix_ts.training.WindowDataset`.
 
@@ -100,14 +114,7 @@ class ForecastingModule(pl.LightningModule):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Forecast (B, H, C, Q) from a batch of windows."""
-        config = self.network.config
-        context = config.context_length
-        return self._network_call()(
-            batch["y"][:, :context],
-            past_covariates=batch["past_covariates"] if config.n_past_covariates else None,
-            future_covariates=batch["future_covariates"] if config.n_future_covariates else None,
-            static=batch["static"] if config.n_static else None,
-        )
+        return self._network_call()(*network_inputs(batch, self.network.config))
 
     def _step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         target = batch["y"][:, self.network.config.context_length :]  # (B, H, C)
