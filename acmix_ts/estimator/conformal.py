@@ -2,12 +2,21 @@
 
 After training, the network forecasts the validation windows (the tail of every series
 that ``val_size`` held out: the weights never trained on it). The absolute errors of its
-point forecast, in the estimator's per-series standardised units, are the conformity
-scores, pooled over series and windows and kept per horizon step and target. A central
-``level`` % interval is ``forecast ± s * std`` where ``s`` is the
-``ceil((n + 1) * level / 100)``-th smallest of the ``n`` scores of that step and target
-(split conformal prediction: Vovk, Gammerman & Shafer 2005; Angelopoulos & Bates 2023,
-"Conformal prediction: a gentle introduction", §1).
+point forecast, in the estimator's per-series standardised units and divided by the
+window's own scale (the mean absolute step-to-step change of its context,
+:func:`context_scale`), are the conformity scores, pooled over series and windows and
+kept per horizon step and target. A central ``level`` % interval is
+``forecast ± s * scale * std`` where ``s`` is the ``ceil((n + 1) * level / 100)``-th
+smallest of the ``n`` scores of that step and target (split conformal prediction: Vovk,
+Gammerman & Shafer 2005; Angelopoulos & Bates 2023, "Conformal prediction: a gentle
+introduction", §1). Dividing by a per-window scale is normalised conformal prediction
+(Papadopoulos et al. 2008; Lei et al. 2018, §5.2): the interval widens where the series
+moves more, e.g. on a trending series whose training-period spread says little about
+its current steps.
+
+When too few windows were scored for a level, the scores of all steps are pooled after
+dividing step k's by sqrt(k) (errors of a random walk grow so) and the width is scaled
+back per step; only when even the pool is too small is the level refused.
 
 The coverage guarantee holds when validation and future windows are exchangeable, which
 a time series only approximates; early stopping also chose the epoch on these windows,
@@ -28,6 +37,18 @@ from acmix_ts.training import WindowDataset
 from acmix_ts.training.module import network_inputs
 
 MAX_WINDOWS = 4096  # windows scored at most (a seeded random subset beyond that)
+MIN_SCALE = 1e-3  # floor of a window's scale, in standardised units (constant contexts)
+
+
+def context_scale(context: np.ndarray) -> np.ndarray:
+    """Mean absolute step-to-step change of each target over the context, floored.
+
+    Shape: context (B, L, C) -> (B, C); ones for a one-step context.
+    """
+    if context.shape[1] < 2:
+        return np.ones((context.shape[0], context.shape[2]))
+    change = np.abs(np.diff(context, axis=1)).mean(axis=1)  # (B, C)
+    return np.maximum(change, MIN_SCALE)
 
 
 @torch.no_grad()
@@ -37,7 +58,7 @@ def conformity_scores(
     batch_size: int = 256,
     seed: int = 0,
 ) -> np.ndarray:
-    """Absolute errors of the point forecast on the windows of ``dataset``.
+    """Absolute errors of the point forecast on the windows of ``dataset``, per window scale.
 
     Parameters
     ----------
@@ -54,7 +75,8 @@ def conformity_scores(
     Returns
     -------
     numpy.ndarray
-        Scores sorted along the first axis, shape (n, H, C).
+        Scores (absolute error / :func:`context_scale` of the window) sorted along the
+        first axis, shape (n, H, C).
     """
     n_windows = len(dataset)
     indices = np.arange(n_windows)
@@ -72,13 +94,14 @@ def conformity_scores(
         }
         point = network(*network_inputs(batch, config))[..., 0].float()  # (B, H, C)
         target = batch["y"][:, config.context_length :]
-        scores.append((target - point).abs().cpu().numpy())
+        scale = context_scale(batch["y"][:, : config.context_length].cpu().numpy())  # (B, C)
+        scores.append((target - point).abs().cpu().numpy() / scale[:, None, :])
     network.train(was_training)
     return np.sort(np.concatenate(scores), axis=0)
 
 
 def half_width(scores: np.ndarray, level: float) -> np.ndarray:
-    """Conformal half-width of a central ``level`` % interval, in standardised units.
+    """Conformal half-width of a central ``level`` % interval, in units of the scale.
 
     Parameters
     ----------
@@ -90,15 +113,20 @@ def half_width(scores: np.ndarray, level: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Shape (H, C).
+        Shape (H, C): multiply by a window's :func:`context_scale` and the series' std.
     """
-    n = len(scores)
+    n, horizon, width = scores.shape
     rank = math.ceil((n + 1) * level / 100)
-    if rank > n:
-        needed = math.ceil(100 / (100 - level)) - 1
+    if rank <= n:
+        return scores[rank - 1]
+    growth = np.sqrt(np.arange(1, horizon + 1))[:, None]  # (H, 1)
+    pooled = np.sort((scores / growth).reshape(n * horizon, width), axis=0)  # (n*H, C)
+    rank = math.ceil((n * horizon + 1) * level / 100)
+    if rank > n * horizon:
+        needed = math.ceil(level / (100 - level) - 1e-9)  # least n with rank <= n
         raise ValueError(
-            f"A {level:g}% conformal interval needs at least {needed} validation windows; "
-            f"fit scored {n}. Fit with a larger val_size (or more series), ask for a lower "
-            "level, or train quantiles with loss='quantile'."
+            f"A {level:g}% conformal interval needs at least {needed} validation scores; "
+            f"fit scored {n} windows x {horizon} steps. Fit with a larger val_size (or more "
+            "series), ask for a lower level, or train quantiles with loss='quantile'."
         )
-    return scores[rank - 1]
+    return pooled[rank - 1][None, :] * growth  # (H, C)

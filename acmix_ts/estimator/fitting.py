@@ -2,18 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from acmix_ts.data.frames import Columns
-from acmix_ts.training import ForecastingModule, WindowDataset, make_loader
+from acmix_ts.estimator.auto import MIN_WINDOWS, Budget
+from acmix_ts.estimator.prepare import Scaler, to_series_arrays
+from acmix_ts.estimator.seasonal import SeasonalCycles
+from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset, make_loader
 from acmix_ts.training.trainer import make_trainer, quiet_lightning
 
 # network_kwargs keys that configure training rather than the network's ACMixConfig.
 TRAINING_KEYS = ("attention_warmup_epochs", "weight_decay", "compile")
+
+
+@dataclass
+class FitData:
+    """What every candidate fit of ``fit`` shares: the series and their fitted transforms.
+
+    Attributes
+    ----------
+    blocks : list of numpy.ndarray
+        Raw (T_i, D) dynamic columns of each series.
+    scaler : Scaler
+        Per-series standardisation (training part only).
+    cycles : SeasonalCycles
+        Per-series seasonal cycles of the targets, standardised units.
+    phases : numpy.ndarray
+        Phase of the season at each series' first step, shape (n_series,).
+    static : numpy.ndarray
+        Scaled static features, shape (n_series, S).
+    columns : Columns
+        Column roles.
+    """
+
+    blocks: list[np.ndarray]
+    scaler: Scaler
+    cycles: SeasonalCycles
+    phases: np.ndarray
+    static: np.ndarray
+    columns: Columns
+
+    def arrays(self, parts: list[np.ndarray], starts: np.ndarray) -> list[SeriesArrays]:
+        """Scaled, de-seasonalised arrays of ``parts``; part i starts at row ``starts[i]``."""
+        cycles = [
+            self.cycles.take(np.array([i])).values(self.phases[i : i + 1] + start, len(part))[0]
+            for i, (part, start) in enumerate(zip(parts, starts, strict=True))
+        ]
+        return to_series_arrays(parts, self.scaler, self.static, self.columns, cycles)
 
 
 def trains_on_cuda(trainer_kwargs: dict | None) -> bool:
@@ -33,19 +72,24 @@ def trains_on_cuda(trainer_kwargs: dict | None) -> bool:
 
 
 def resolve_val_size(
-    frame: pd.DataFrame, columns: Columns, val_size: int | None, horizon: int, context_length: int
+    lengths: np.ndarray, val_size: int | None, horizon: int, context_length: int | None
 ) -> int:
     """The validation tail length ``fit`` uses: ``val_size`` checked, or a default.
 
     The default is a tenth of the shortest series (at least one horizon) when the rest
-    still leaves a horizon's worth of training windows; otherwise 0 (no validation).
+    still leaves a context (``context_length``, or one horizon when it is chosen
+    automatically) and :data:`~acmix_ts.estimator.auto.MIN_WINDOWS` training windows,
+    or a horizon's worth with an explicit context; otherwise 0 (no validation).
     """
     if val_size is None:
-        shortest = int(frame.groupby(columns.id, sort=False).size().min())
+        shortest = int(lengths.min())
         proposal = max(horizon, shortest // 10)
-        enough = shortest - proposal >= context_length + 2 * horizon
+        if context_length is None:
+            enough = shortest - proposal >= 2 * horizon + MIN_WINDOWS - 1
+        else:
+            enough = shortest - proposal >= context_length + 2 * horizon
         return proposal if enough else 0
-    if not isinstance(val_size, (int, np.integer)) or val_size < 0:
+    if not isinstance(val_size, (int, np.integer)) or isinstance(val_size, bool) or val_size < 0:
         raise ValueError(f"val_size must be an int >= 0 or None. Got {val_size!r} instead.")
     if 0 < val_size < horizon:
         raise ValueError(
@@ -61,36 +105,47 @@ def train_network(
     config: dict[str, Any],
     train_set: WindowDataset,
     val_set: WindowDataset | None,
+    budget: Budget,
+    weight_decay: float,
+    seed: int | None,
 ) -> ForecastingModule:
     """Train a fresh network of ``config`` with the estimator's settings; returns the module.
 
-    Early stopping (and the best epoch) follow ``val_set`` when there is one.
+    Early stopping (and the best epoch) follow ``val_set`` when there is one; ``budget``
+    sets the batch size, the windows per epoch and the number of epochs; ``seed`` the
+    weights and the shuffling.
     """
     extra = estimator.network_kwargs or {}
-    seed = estimator.random_state
     with quiet_lightning():
         if seed is not None:
             import pytorch_lightning as pl
 
-            pl.seed_everything(seed, workers=True, verbose=False)
+            pl.seed_everything(int(seed), workers=True, verbose=False)
         module = ForecastingModule(
             network_config=config,
             loss=estimator.loss,
             quantiles=estimator._training_quantiles(),
             learning_rate=estimator.learning_rate,
-            weight_decay=extra.get("weight_decay", 1e-2),
+            weight_decay=weight_decay,
             attention_warmup_epochs=extra.get("attention_warmup_epochs", 0),
             compile_network=bool(extra.get("compile", False)),
         )
         pin = trains_on_cuda(estimator.trainer_kwargs)
-        train_loader = make_loader(train_set, estimator.batch_size, shuffle=True, pin_memory=pin)
+        train_loader = make_loader(
+            train_set,
+            budget.batch_size,
+            shuffle=True,
+            pin_memory=pin,
+            samples_per_epoch=budget.samples_per_epoch,
+        )
         val_loader = None
         if val_set is not None:
             val_loader = make_loader(
-                val_set, max(estimator.batch_size, 256), shuffle=False, pin_memory=pin
+                val_set, max(budget.batch_size, 256), shuffle=False, pin_memory=pin
             )
         trainer = make_trainer(
-            max_epochs=estimator.max_epochs,
+            max_epochs=budget.max_epochs,
+            max_steps=budget.max_steps,
             progress_bar=estimator.progress_bar,
             early_stopping_patience=estimator.early_stopping_patience if val_loader else None,
             trainer_kwargs=estimator.trainer_kwargs,

@@ -15,17 +15,27 @@ from sklearn.utils.validation import check_is_fitted
 from acmix_ts.data.calendar import infer_freq
 from acmix_ts.data.frames import Columns, check_order, check_values, group_series, static_table
 from acmix_ts.data.frames import to_long as frame_to_long
+from acmix_ts.estimator.auto import (
+    SHORT_SERIES,
+    Budget,
+    context_candidates,
+    infer_season_length,
+    network_size,
+    patch_for,
+    training_budget,
+)
 from acmix_ts.estimator.conformal import conformity_scores
-from acmix_ts.estimator.fitting import TRAINING_KEYS, resolve_val_size, train_network
+from acmix_ts.estimator.fitting import TRAINING_KEYS, FitData, resolve_val_size, train_network
 from acmix_ts.estimator.params import as_names, check_params
 from acmix_ts.estimator.predicting import PredictMixin
 from acmix_ts.estimator.prepare import (
     Scaler,
     StaticScaler,
     series_blocks,
-    to_series_arrays,
     train_val_blocks,
 )
+from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
+from acmix_ts.nn import MedianEnsemble
 from acmix_ts.training import WindowDataset
 
 
@@ -40,21 +50,55 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
     ----------
     horizon : int, default=24
         Steps forecast at once (H).
-    context_length : int, default=96
-        Steps of history the network reads (L).
-    patch_len, d_model, n_heads, n_blocks, window_size, kernel_size, fusion, dropout
+    context_length : int or "auto", default="auto"
+        Steps of history the network reads (L). ``"auto"`` chooses it in ``fit`` from
+        the series lengths, the horizon and the season (about two and four seasons or
+        horizons, :func:`acmix_ts.estimator.auto.context_candidates`); on series shorter
+        than 1,000 steps both candidates are trained and the one with the lower
+        validation loss is kept. The choice is ``context_length_``.
+    patch_len : int or "auto", default="auto"
+        Steps per patch token; ``"auto"`` is 16 (stride 8) from L = 96 on and about L / 6
+        below (:func:`acmix_ts.estimator.auto.patch_for`).
+    d_model, dropout : int / float or "auto", default="auto"
+        Token width and dropout; ``"auto"`` is 32 and 0.3 (with weight decay 0.05) on
+        fewer than 5,000 training windows, else 64 and 0.1 (weight decay 0.01).
+    n_heads, n_blocks, window_size, kernel_size, fusion
         Network hyperparameters (see :class:`acmix_ts.nn.ACMixConfig`); ``window_size`` is
         in tokens, None for full attention; ``fusion`` is one of ``scalar``, ``gate``,
         ``token_gate``, ``attention``, ``conv``.
+    season_length : int, optional
+        Steps per season; inferred from the frequency when None (monthly 12, quarterly 4,
+        weekly 52, daily 7, hourly 24, ...; :func:`acmix_ts.estimator.auto.infer_season_length`).
+        Fitted value: ``season_length_``.
+    seasonal : bool or "auto", default="auto"
+        Remove each series' seasonal cycle (estimated on its training part, indexed by
+        the phase of the season) before the network and add it back to the forecast
+        (:mod:`acmix_ts.estimator.seasonal`, after CycleNet's residual cycle forecasting).
+        ``"auto"``: on series shorter than 1,000 steps with validation windows, fit with
+        and without it and keep the lower validation loss; else on. Fitted: ``seasonal_``.
+    trend : bool, default=True
+        Add a linear context-to-horizon path beside the ACMix blocks, so that a trend is
+        extrapolated rather than flattened to the context's level.
+    n_models : int, default=1
+        Networks trained for the chosen setting (seeds ``random_state``,
+        ``random_state + 1``, ...); the forecast is their median
+        (:class:`acmix_ts.nn.MedianEnsemble`). Each costs one more training run.
     loss : {"mse", "mae", "huber", "quantile"}, default="mse"
         Training loss; ``"quantile"`` trains one output per quantile (pinball loss).
     quantiles : tuple of float, optional
         Quantiles for ``loss="quantile"`` (default (0.1, 0.5, 0.9)); 0.5 is always added
         and gives the point forecast.
-    learning_rate, batch_size, max_epochs
-        Optimisation (AdamW, one-cycle schedule).
+    learning_rate, batch_size
+        Optimisation (AdamW, one-cycle schedule). With the automatic budget the batch
+        shrinks on small data (``batch_size`` is its upper bound).
+    max_steps : int, optional
+        Optimiser steps; None scales them with the data (about four passes over the
+        training windows, 300 to 2,000 steps; validation every 50 steps).
+    max_epochs : int, optional
+        Train for this many full passes over the training windows instead of a step
+        budget (validation after each pass).
     early_stopping_patience : int or None, default=3
-        Epochs without validation improvement before stopping (needs ``val_size``).
+        Validation checks without improvement before stopping (needs ``val_size``).
     random_state : int or None, default=0
         Seed of weights and shuffling; same seed and data give identical predictions on CPU.
     past_covariates, future_covariates, static_covariates : tuple of str
@@ -83,7 +127,9 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
     >>> from acmix_ts import ACMixForecaster
     >>> ds = pd.date_range("2024-01-01", periods=300, freq="h")
     >>> df = pd.DataFrame({"unique_id": "a", "ds": ds, "y": np.sin(np.arange(300) / 6)})
-    >>> model = ACMixForecaster(horizon=12, context_length=48, max_epochs=2).fit(df)
+    >>> model = ACMixForecaster(horizon=12, max_steps=20).fit(df)
+    >>> model.context_length_, model.season_length_
+    (48, 24)
     >>> model.predict().shape
     (12, 3)
     """
@@ -93,20 +139,25 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
     def __init__(
         self,
         horizon: int = 24,
-        context_length: int = 96,
-        patch_len: int = 16,
-        d_model: int = 64,
+        context_length: int | str = "auto",
+        patch_len: int | str = "auto",
+        d_model: int | str = "auto",
         n_heads: int = 4,
         n_blocks: int = 2,
         window_size: int | None = 8,
         kernel_size: int = 3,
         fusion: str = "scalar",
-        dropout: float = 0.1,
+        dropout: float | str = "auto",
+        season_length: int | None = None,
+        seasonal: bool | str = "auto",
+        trend: bool = True,
+        n_models: int = 1,
         loss: str = "mse",
         quantiles: tuple[float, ...] | None = None,
         learning_rate: float = 1e-3,
         batch_size: int = 64,
-        max_epochs: int = 20,
+        max_steps: int | None = None,
+        max_epochs: int | None = None,
         early_stopping_patience: int | None = 3,
         random_state: int | None = 0,
         past_covariates: tuple[str, ...] = (),
@@ -131,10 +182,15 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         self.kernel_size = kernel_size
         self.fusion = fusion
         self.dropout = dropout
+        self.season_length = season_length
+        self.seasonal = seasonal
+        self.trend = trend
+        self.n_models = n_models
         self.loss = loss
         self.quantiles = quantiles
         self.learning_rate = learning_rate
         self.batch_size = batch_size
+        self.max_steps = max_steps
         self.max_epochs = max_epochs
         self.early_stopping_patience = early_stopping_patience
         self.random_state = random_state
@@ -167,29 +223,46 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         chosen = self.quantiles if self.quantiles is not None else (0.1, 0.5, 0.9)
         return tuple(sorted({float(q) for q in chosen} | {0.5}))
 
-    def _network_config(self, columns: Columns, n_static: int) -> dict[str, Any]:
+    def _network_config(
+        self, columns: Columns, n_static: int, context_length: int, n_windows: int
+    ) -> dict[str, Any]:
         extra = dict(self.network_kwargs or {})
         for key in TRAINING_KEYS:
             extra.pop(key, None)
         quantiles = self._training_quantiles()
+        size = network_size(n_windows)
+        patch, stride = patch_for(context_length)
+        if self.patch_len != "auto":
+            patch, stride = self.patch_len, max(1, self.patch_len // 2)
         return {
-            "context_length": self.context_length,
+            "context_length": context_length,
             "horizon": self.horizon,
             "n_targets": len(columns.targets),
             "n_outputs": len(quantiles) if quantiles else 1,
             "n_past_covariates": len(columns.past),
             "n_future_covariates": len(columns.future),
             "n_static": n_static,
-            "patch_len": self.patch_len,
-            "d_model": self.d_model,
+            "patch_len": patch,
+            "patch_stride": stride,
+            "d_model": size["d_model"] if self.d_model == "auto" else self.d_model,
             "n_heads": self.n_heads,
             "n_blocks": self.n_blocks,
             "window_size": self.window_size,
             "kernel_size": self.kernel_size,
             "fusion": self.fusion,
-            "dropout": self.dropout,
+            "dropout": size["dropout"] if self.dropout == "auto" else self.dropout,
+            "linear_path": bool(self.trend),
             **extra,
         }
+
+    def _weight_decay(self, n_windows: int) -> float:
+        given = (self.network_kwargs or {}).get("weight_decay")
+        return float(network_size(n_windows)["weight_decay"] if given is None else given)
+
+    def _budget(self, n_windows: int) -> Budget:
+        if self.max_epochs is not None:
+            return Budget(self.batch_size, None, self.max_epochs)
+        return training_budget(n_windows, self.batch_size, self.max_steps)
 
     def _validated_frame(self, df: Any, columns: Columns, where: str) -> pd.DataFrame:
         frame = group_series(frame_to_long(df, columns, where), columns)
@@ -197,10 +270,9 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         check_order(frame, columns, where)
         return frame
 
-    def _check_lengths(self, frame: pd.DataFrame, columns: Columns, val_size: int) -> None:
-        needed = self.context_length + self.horizon + val_size
-        sizes = frame.groupby(columns.id, sort=False).size()
-        short = sizes[sizes < needed]
+    def _check_lengths(self, lengths: pd.Series, context_length: int, val_size: int) -> None:
+        needed = context_length + self.horizon + val_size
+        short = lengths[lengths < needed]
         if len(short):
             first = short.index[0]
             raise ValueError(
@@ -209,6 +281,29 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
                 f"({len(short)} series are that short). Use a shorter context_length or "
                 "horizon, a smaller val_size, or drop the short series."
             )
+
+    def _contexts(self, shortest: int, val_size: int, season: int) -> list[int]:
+        if self.context_length != "auto":
+            return [int(self.context_length)]
+        return context_candidates(shortest - val_size, self.horizon, season)
+
+    def _seasonal_choices(self, shortest: int, val_size: int, season: int) -> list[bool]:
+        """``[True, False]`` to score both with and without the cycle ("auto", short data)."""
+        if self.seasonal != "auto":
+            return [bool(self.seasonal)]
+        if season < 2:
+            return [False]
+        return [True, False] if val_size and shortest < SHORT_SERIES else [True]
+
+    def _cycles(
+        self, blocks: list[np.ndarray], scaler: Scaler, phases: np.ndarray, season: int
+    ) -> SeasonalCycles:
+        """Cycles of the targets of ``blocks`` in scaled units (``season`` 1: none)."""
+        n_y = len(self._columns().targets)
+        scaled = [
+            (b[:, :n_y] - scaler.mean[i, :n_y]) / scaler.std[i, :n_y] for i, b in enumerate(blocks)
+        ]
+        return SeasonalCycles.fit(scaled, phases, season)
 
     def fit(
         self,
@@ -225,10 +320,10 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             frame with a DatetimeIndex (one column per series) or a Series.
         val_size : int, optional
             Length of the validation tail of every series, used for early stopping, for
-            picking the best epoch and (point losses) for the conformal intervals of
-            ``predict(level=...)``. Defaults to a tenth of the shortest series (at least
-            ``horizon``) when the series are long enough, else 0 (no validation). The
-            scaler never sees it.
+            picking the best epoch and the automatic context, and (point losses) for the
+            conformal intervals of ``predict(level=...)``. Defaults to a tenth of the
+            shortest series (at least ``horizon``) when the series are long enough,
+            else 0 (no validation). The scaler and the seasonal cycles never see it.
         static_df : pandas.DataFrame, optional
             One row per series with ``id_col`` and the static covariate columns.
 
@@ -240,45 +335,96 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         check_params(self)
         columns = self._columns()
         frame = self._validated_frame(df, columns, "df")
-        val_size = resolve_val_size(frame, columns, val_size, self.horizon, self.context_length)
-        self._check_lengths(frame, columns, val_size)
         freq = infer_freq(frame, columns, self.freq, "df")
+        season = self.season_length or infer_season_length(freq)
+        lengths = frame.groupby(columns.id, sort=False).size()
+        fixed = None if self.context_length == "auto" else int(self.context_length)
+        val_size = resolve_val_size(lengths.to_numpy(), val_size, self.horizon, fixed)
+        contexts = self._contexts(int(lengths.min()), val_size, season)
+        self._check_lengths(lengths, min(contexts), val_size)
         statics = static_table(frame, columns, static_df, "df")
         blocks = series_blocks(frame, columns)
-        train_blocks, val_blocks = train_val_blocks(blocks, val_size, self.context_length)
+        firsts = pd.DatetimeIndex(frame.groupby(columns.id, sort=False)[columns.time].first())
+        phases = first_phases(firsts, freq, season)
+        train_blocks = [b[: len(b) - val_size] for b in blocks]
         scaler = Scaler.fit(train_blocks, enabled=self.scaler == "standard")
         static_scaler = StaticScaler.fit(statics)
         static = static_scaler.transform(statics)
-        config = self._network_config(columns, statics.shape[1])
-        train_set, val_set = (
-            WindowDataset(
-                to_series_arrays(part, scaler, static, columns),
-                self.context_length,
-                self.horizon,
-            )
-            if part
-            else None
-            for part in (train_blocks, val_blocks)
-        )
-        module = train_network(self, config, train_set, val_set)
+        fits = []
+        for seasonal in self._seasonal_choices(int(lengths.min()), val_size, season):
+            cycles = self._cycles(train_blocks, scaler, phases, season if seasonal else 1)
+            data = FitData(blocks, scaler, cycles, phases, static, columns)
+            fits += [(self._fit_context(data, length, val_size), data) for length in contexts]
+        scores = [fitted[0].best_val_loss if val_size else 0.0 for fitted, _ in fits]
+        (module, config, val_set, training), data = fits[int(np.argmin(scores))]
+        network = module.network.cpu().eval()
+        if self.n_models > 1:
+            members = [m.cpu().eval() for m in self._members(config, val_set, training)]
+            network = MedianEnsemble([network, *members]).eval()
 
         self.columns_ = columns
         self.freq_ = freq
+        self.season_length_ = season
+        self.seasonal_ = data.cycles.season > 1
+        self.context_length_ = config["context_length"]
+        self.candidate_scores_ = [
+            (f[1]["context_length"], d.cycles.season > 1, f[0].best_val_loss if val_size else None)
+            for f, d in fits
+        ]
         self.network_config_ = config
         self.quantiles_ = self._training_quantiles()
-        self.network_ = module.network.cpu().eval()
-        self.best_val_loss_ = module.best_val_loss if val_blocks else None
+        self.network_ = network
+        self.best_val_loss_ = module.best_val_loss if val_size else None
         self.conformal_scores_ = None
         if val_set is not None and self.quantiles_ is None:
             self.conformal_scores_ = conformity_scores(self.network_, val_set)
-        self.ids_ = pd.Index(pd.unique(frame[columns.id]), name=columns.id)
+        self.ids_ = pd.Index(lengths.index, name=columns.id)
         self.last_ds_ = frame.groupby(columns.id, sort=False)[columns.time].last().to_numpy()
         self.scaler_ = scaler
+        self.cycles_ = data.cycles
+        self.next_phase_ = np.mod(phases + lengths.to_numpy(), data.cycles.season)
         self.static_scaler_ = static_scaler
         self.static_ = static
-        self.context_ = np.stack([b[-self.context_length :] for b in blocks])
+        self.context_ = np.stack([b[-self.context_length_ :] for b in blocks])
         self.n_features_in_ = len(columns.dynamic)
         return self
+
+    def _fit_context(
+        self, data: FitData, context_length: int, val_size: int
+    ) -> tuple[Any, dict[str, Any], WindowDataset | None, tuple]:
+        """Train one network reading ``context_length`` steps.
+
+        Returns the module, its config, the validation windows and what a further
+        ensemble member needs (training windows, budget, weight decay).
+        """
+        train_blocks, val_blocks = train_val_blocks(data.blocks, val_size, context_length)
+        train_set = WindowDataset(
+            data.arrays(train_blocks, np.zeros(len(train_blocks), np.int64)),
+            context_length,
+            self.horizon,
+        )
+        val_set = None
+        if val_blocks:
+            starts = np.array(
+                [len(b) - len(v) for b, v in zip(data.blocks, val_blocks, strict=True)]
+            )
+            val_set = WindowDataset(data.arrays(val_blocks, starts), context_length, self.horizon)
+        n_windows = len(train_set)
+        config = self._network_config(data.columns, data.static.shape[1], context_length, n_windows)
+        budget, decay = self._budget(n_windows), self._weight_decay(n_windows)
+        module = train_network(self, config, train_set, val_set, budget, decay, self.random_state)
+        return module, config, val_set, (train_set, budget, decay)
+
+    def _members(self, config: dict[str, Any], val_set, training) -> list[torch.nn.Module]:
+        """The ``n_models - 1`` further networks of the chosen setting (seeds + 1, + 2, ...)."""
+        train_set, budget, decay = training
+        seed = self.random_state
+        return [
+            train_network(
+                self, config, train_set, val_set, budget, decay, None if seed is None else seed + k
+            ).network
+            for k in range(1, self.n_models)
+        ]
 
     def cross_validation(
         self,

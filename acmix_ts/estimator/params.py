@@ -27,6 +27,20 @@ def _float_in(low: float, high: float, closed_low: bool) -> tuple[Callable[[Any]
     return ok, f"a float in {bracket}{low}, {high})"
 
 
+def _auto_or(check: tuple[Callable[[Any], bool], str]) -> tuple[Callable[[Any], bool], str]:
+    ok, expected = check
+    return (lambda value: value == "auto" or ok(value)), f'"auto" or {expected}'
+
+
+def _none_or(check: tuple[Callable[[Any], bool], str]) -> tuple[Callable[[Any], bool], str]:
+    ok, expected = check
+    return (lambda value: value is None or ok(value)), f"None or {expected}"
+
+
+def _bool() -> tuple[Callable[[Any], bool], str]:
+    return (lambda value: isinstance(value, bool)), "a bool"
+
+
 def _one_of(*options: Any) -> tuple[Callable[[Any], bool], str]:
     return (lambda value: value in options), f"one of {options}"
 
@@ -59,19 +73,26 @@ def _quantiles() -> tuple[Callable[[Any], bool], str]:
 
 CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "horizon": _int_at_least(1),
-    "context_length": _int_at_least(1),
-    "patch_len": _int_at_least(1),
-    "d_model": _int_at_least(1),
+    "context_length": _auto_or(_int_at_least(1)),
+    "patch_len": _auto_or(_int_at_least(1)),
+    "d_model": _auto_or(_int_at_least(1)),
     "n_heads": _int_at_least(1),
     "n_blocks": _int_at_least(1),
+    "window_size": _none_or(_int_at_least(1)),
     "kernel_size": _int_at_least(1),
     "fusion": _one_of(*FUSION_MODES),
-    "dropout": _float_in(0.0, 1.0, closed_low=True),
+    "dropout": _auto_or(_float_in(0.0, 1.0, closed_low=True)),
+    "season_length": _none_or(_int_at_least(1)),
+    "seasonal": _auto_or(_bool()),
+    "trend": _bool(),
+    "n_models": _int_at_least(1),
     "loss": _one_of(*LOSSES),
     "quantiles": _quantiles(),
     "learning_rate": _float_in(0.0, float("inf"), closed_low=False),
     "batch_size": _int_at_least(1),
-    "max_epochs": _int_at_least(0),
+    "max_steps": _none_or(_int_at_least(1)),
+    "max_epochs": _none_or(_int_at_least(0)),
+    "early_stopping_patience": _none_or(_int_at_least(1)),
     "scaler": _one_of("standard", None),
     "past_covariates": _names(),
     "future_covariates": _names(),
@@ -86,14 +107,9 @@ def check_params(estimator: Any) -> None:
     """Raise ``ValueError`` for the first parameter of ``estimator`` that is out of range."""
     name = type(estimator).__name__
     for param, value in estimator.get_params(deep=False).items():
-        if param == "window_size" and value is not None:
-            ok, expected = _int_at_least(1)
-        elif param == "early_stopping_patience" and value is not None:
-            ok, expected = _int_at_least(1)
-        elif param in CONSTRAINTS:
-            ok, expected = CONSTRAINTS[param]
-        else:
+        if param not in CONSTRAINTS:
             continue
+        ok, expected = CONSTRAINTS[param]
         if not ok(value):
             raise ValueError(
                 f"The {param!r} parameter of {name} must be {expected}. Got {value!r} instead."

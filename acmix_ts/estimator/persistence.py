@@ -22,9 +22,10 @@ from safetensors.torch import load_file, save_file
 
 from acmix_ts.data.frames import Columns
 from acmix_ts.estimator.prepare import Scaler, StaticScaler
-from acmix_ts.nn import ACMixConfig, ACMixNetwork
+from acmix_ts.estimator.seasonal import SeasonalCycles
+from acmix_ts.nn import ACMixConfig, ACMixNetwork, MedianEnsemble
 
-FORMAT = "acmix_ts.ACMixForecaster/1"
+FORMAT = "acmix_ts.ACMixForecaster/2"
 
 
 def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +75,11 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
             "freq": estimator.freq_,
             "network_config": estimator.network_config_,
             "quantiles": estimator.quantiles_,
+            "context_length": estimator.context_length_,
+            "season_length": estimator.season_length_,
+            "seasonal": estimator.seasonal_,
+            "n_members": len(getattr(estimator.network_, "members", [None])),
+            "candidate_scores": [list(c) for c in estimator.candidate_scores_],
             "best_val_loss": estimator.best_val_loss_,
             "ids": estimator.ids_.tolist(),
             "last_ds": [pd.Timestamp(t).isoformat() for t in estimator.last_ds_],
@@ -89,6 +95,8 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
         "static_std": estimator.static_scaler_.std,
         "static": estimator.static_,
         "context": estimator.context_,
+        "cycles": estimator.cycles_.cycles,
+        "next_phase": estimator.next_phase_,
     }
     if estimator.conformal_scores_ is not None:
         arrays["conformal_scores"] = estimator.conformal_scores_
@@ -122,7 +130,11 @@ def load(cls: type, path: str | os.PathLike) -> Any:
         raise ValueError(f"{config_path} was not written by ACMixForecaster.save.")
     fitted = config["fitted"]
     estimator = cls(**{k: _tuple(v) for k, v in config["params"].items()})
-    network = ACMixNetwork(ACMixConfig.from_dict(fitted["network_config"]))
+    network_config = ACMixConfig.from_dict(fitted["network_config"])
+    network: torch.nn.Module = ACMixNetwork(network_config)
+    if fitted["n_members"] > 1:
+        members = [ACMixNetwork(network_config) for _ in range(fitted["n_members"])]
+        network = MedianEnsemble(members)
     try:
         network.load_state_dict(_read_tensors(source / "weights.safetensors"))
     except RuntimeError as err:
@@ -143,6 +155,13 @@ def load(cls: type, path: str | os.PathLike) -> Any:
     estimator.static_scaler_ = StaticScaler(arrays["static_mean"], arrays["static_std"])
     estimator.static_ = arrays["static"]
     estimator.context_ = arrays["context"]
+    estimator.context_length_ = int(fitted["context_length"])
+    estimator.season_length_ = int(fitted["season_length"])
+    estimator.seasonal_ = bool(fitted["seasonal"])
+    estimator.candidate_scores_ = [tuple(c) for c in fitted["candidate_scores"]]
+    cycles = arrays["cycles"]
+    estimator.cycles_ = SeasonalCycles(cycles.shape[1], cycles)
+    estimator.next_phase_ = arrays["next_phase"].astype(np.int64)
     estimator.conformal_scores_ = arrays.get("conformal_scores")
     estimator.n_features_in_ = len(estimator.columns_.dynamic)
     return estimator

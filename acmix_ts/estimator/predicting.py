@@ -15,8 +15,9 @@ import torch
 
 from acmix_ts.data.calendar import future_dates, infer_freq
 from acmix_ts.data.frames import Columns, static_table
-from acmix_ts.estimator.conformal import half_width
+from acmix_ts.estimator.conformal import context_scale, half_width
 from acmix_ts.estimator.prepare import Scaler, series_blocks
+from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
 
 CHUNK = 1024  # series per forward pass
 
@@ -30,6 +31,8 @@ class History:
     context: np.ndarray  # (n, L, D) raw values of the dynamic columns
     scaler: Scaler
     static: np.ndarray  # (n, S) scaled
+    cycles: SeasonalCycles  # per-series seasonal cycles of the targets, scaled units
+    next_phase: np.ndarray  # (n,) phase of the season at the first forecast step
 
 
 def interval_quantiles(level: Sequence[float]) -> list[tuple[str, float]]:
@@ -132,11 +135,16 @@ class PredictMixin:
         return [(float(value), half_width(scores, value)[:h]) for value in level]
 
     def _add_intervals(self, frame, history: History, widths) -> pd.DataFrame:
-        """``-lo-`` / ``-hi-`` columns: point forecast -/+ half-width times the series std."""
+        """``-lo-`` / ``-hi-`` columns: point forecast -/+ half-width x window scale x std."""
         columns: Columns = self.columns_
+        if not widths:
+            return frame
+        n_y = len(columns.targets)
+        scale = context_scale(self._network_context(history)[0][:, :, :n_y])  # (n, C)
         for c, target in enumerate(columns.targets):
             name = self._column_name(target)
-            point, std = frame[name].to_numpy(), history.scaler.std[:, c]  # (n*h,), (n,)
+            point = frame[name].to_numpy()  # (n*h,)
+            std = history.scaler.std[:, c] * scale[:, c]  # (n,)
             for value, width in widths:
                 spread = (std[:, None] * width[None, :, c]).reshape(-1)  # (n * h,)
                 frame[f"{name}-lo-{value:g}"] = point - spread
@@ -150,17 +158,26 @@ class PredictMixin:
         return f"{self.model_name}_{target}"
 
     def _history(self) -> History:
-        return History(self.ids_, self.last_ds_, self.context_, self.scaler_, self.static_)
+        return History(
+            self.ids_,
+            self.last_ds_,
+            self.context_,
+            self.scaler_,
+            self.static_,
+            self.cycles_,
+            self.next_phase_,
+        )
 
     def _history_from(self, df, static_df) -> History:
         columns: Columns = self.columns_
         frame = self._validated_frame(df, columns, "df")
         sizes = frame.groupby(columns.id, sort=False).size()
-        if (sizes < self.context_length).any():
-            sid = sizes.index[np.argmax(sizes.to_numpy() < self.context_length)]
+        length = self.context_length_
+        if (sizes < length).any():
+            sid = sizes.index[np.argmax(sizes.to_numpy() < length)]
             raise ValueError(
                 f"Series {sid!r} of df has {sizes[sid]} observations; predict needs the "
-                f"last context_length={self.context_length} of each series."
+                f"last context_length={length} of each series (the fitted context_length_)."
             )
         infer_freq(frame, columns, self.freq_, "df")
         ids = pd.Index(pd.unique(frame[columns.id]), name=columns.id)
@@ -169,12 +186,22 @@ class PredictMixin:
         own = Scaler.fit(blocks, enabled=self.scaler == "standard")
         mean = np.where(known[:, None] >= 0, self.scaler_.mean[known], own.mean)
         std = np.where(known[:, None] >= 0, self.scaler_.std[known], own.std)
+        season = self.cycles_.season
+        firsts = pd.DatetimeIndex(frame.groupby(columns.id, sort=False)[columns.time].first())
+        phases = first_phases(firsts, self.freq_, season)
+        n_y = len(columns.targets)
+        scaled = [(b[:, :n_y] - mean[i, :n_y]) / std[i, :n_y] for i, b in enumerate(blocks)]
+        cycles = SeasonalCycles.fit(scaled, phases, season)  # for series fit never saw
+        seen = known >= 0
+        cycles.cycles[seen] = self.cycles_.cycles[known[seen]]
         return History(
             ids=ids,
             last_ds=frame.groupby(columns.id, sort=False)[columns.time].last().to_numpy(),
-            context=np.stack([b[-self.context_length :] for b in blocks]),
+            context=np.stack([b[-length:] for b in blocks]),
             scaler=Scaler(mean, std),
             static=self._static_for(frame, ids, known, static_df),
+            cycles=cycles,
+            next_phase=np.mod(phases + sizes.to_numpy(), season),
         )
 
     def _static_for(self, frame, ids, known, static_df) -> np.ndarray:
@@ -222,11 +249,25 @@ class PredictMixin:
         return np.stack(blocks)  # (n, H, Cf)
 
     # ---------------------------------------------------------------- forward
+    def _network_context(self, history: History) -> tuple[np.ndarray, np.ndarray]:
+        """What the network reads: the scaled context, the targets' cycle removed.
+
+        Returns the context (n, L, D) and the cycle of the horizon (n, H, C), both in
+        standardised units.
+        """
+        n_y = len(self.columns_.targets)
+        mean, std = history.scaler.mean[:, None, :], history.scaler.std[:, None, :]
+        context = (history.context - mean) / std  # (n, L, D)
+        length = context.shape[1]
+        cycle = history.cycles.values(history.next_phase - length, length + self.horizon)
+        context[:, :, :n_y] -= cycle[:, :length]  # (n, L, C): the network reads the residual
+        return context, cycle[:, length:]
+
     def _forecast(self, history: History, future: np.ndarray | None) -> np.ndarray:
         columns: Columns = self.columns_
         n_y, n_past = len(columns.targets), len(columns.past)
         mean, std = history.scaler.mean[:, None, :], history.scaler.std[:, None, :]
-        context = (history.context - mean) / std  # (n, L, D)
+        context, cycle = self._network_context(history)  # (n, L, D), (n, H, C)
         device = self._device()
 
         def tensor(values: np.ndarray) -> torch.Tensor:
@@ -250,6 +291,7 @@ class PredictMixin:
                 outputs.append(out.float().cpu().numpy())
         forecast = np.concatenate(outputs).astype(np.float64)  # (n, H, C, Q)
         forecast = np.sort(forecast, axis=-1)  # quantiles never cross
+        forecast += cycle[:, :, :, None]  # (n, H, C, 1): the cycle of the horizon
         return forecast * std[:, :, :n_y, None] + mean[:, :, :n_y, None]
 
     def _to_frame(self, history: History, forecast: np.ndarray, extra) -> pd.DataFrame:

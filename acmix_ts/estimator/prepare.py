@@ -49,13 +49,24 @@ def series_blocks(frame: pd.DataFrame, columns: Columns) -> list[np.ndarray]:
 
 
 def to_series_arrays(
-    blocks: list[np.ndarray], scaler: Scaler, static: np.ndarray, columns: Columns
+    blocks: list[np.ndarray],
+    scaler: Scaler,
+    static: np.ndarray,
+    columns: Columns,
+    cycles: list[np.ndarray] | None = None,
 ) -> list[SeriesArrays]:
-    """Scaled :class:`SeriesArrays` of each block (targets, past, future, static)."""
+    """Scaled :class:`SeriesArrays` of each block (targets, past, future, static).
+
+    ``cycles`` holds, per block, the (T_i, C) seasonal cycle of its targets in scaled
+    units (:mod:`acmix_ts.estimator.seasonal`), subtracted from them.
+    """
     n_y, n_past = len(columns.targets), len(columns.past)
     result = []
     for i, block in enumerate(blocks):
-        scaled = ((block - scaler.mean[i]) / scaler.std[i]).astype(np.float32)
+        scaled = (block - scaler.mean[i]) / scaler.std[i]
+        if cycles is not None:
+            scaled[:, :n_y] -= cycles[i]
+        scaled = scaled.astype(np.float32)
         result.append(
             SeriesArrays(
                 y=scaled[:, :n_y],

@@ -9,6 +9,7 @@ from .acmix import ACMix1d
 from .baselines import DLinear, NaiveForecaster, PatchTSTNetwork
 from .block import ACMixBlock
 from .config import FUSION_MODES, ACMixConfig
+from .ensemble import MedianEnsemble
 from .network import ACMixNetwork
 from .revin import RevIN
 
@@ -19,6 +20,7 @@ __all__ = [
     "ACMixConfig",
     "ACMixNetwork",
     "DLinear",
+    "MedianEnsemble",
     "NaiveForecaster",
     "PatchTSTNetwork",
     "RevIN",

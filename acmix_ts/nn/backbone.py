@@ -115,6 +115,31 @@ class FutureCovariateMap(nn.Module):
         return self.linear(future) + self.mlp(future)
 
 
+class LinearPath(nn.Module):
+    """Linear map context -> horizon applied to each target on its own, weights shared.
+
+    Starts at zero, so a network with the path starts as one without it. It reads the
+    RevIN-normalised context, where a trend is a ramp that a linear map extrapolates;
+    RevIN alone restores only the level of the context.
+
+    Shape: y (B, L, C) -> (B, H, C, Q) (the same map for every output Q).
+    """
+
+    def __init__(self, config: ACMixConfig) -> None:
+        super().__init__()
+        self.n_outputs = config.n_outputs
+        self.proj = nn.Linear(config.context_length, config.horizon)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, y: Tensor) -> Tensor:
+        out = self.proj(y.transpose(1, 2)).transpose(1, 2)  # (B, H, C)
+        return out.unsqueeze(-1).expand(*out.shape, self.n_outputs)  # (B, H, C, Q)
+
+
 class ForecastHead(nn.Module):
     """Flatten-linear head to the horizon plus the direct future-covariate path.
 
@@ -190,6 +215,7 @@ class PatchForecastNetwork(nn.Module):
         self.positional = positional if positional is not None else nn.Identity()
         self.blocks = nn.ModuleList(blocks)
         self.head = ForecastHead(config, self.n_tokens)
+        self.linear_path = LinearPath(config) if config.linear_path else None
 
     def _normalise(self, x: Tensor) -> Tensor:
         if not self.config.revin:
@@ -224,6 +250,8 @@ class PatchForecastNetwork(nn.Module):
         for block in self.blocks:
             tokens = block(tokens)  # (B*, T, d)
         out = self.head(tokens, future_horizon)  # (B, H, C, Q)
+        if self.linear_path is not None:
+            out = out + self.linear_path(y)  # y is RevIN-normalised here
         return self.revin.inverse(out, stats) if self.revin is not None else out
 
     def no_weight_decay(self) -> set[str]:

@@ -30,7 +30,7 @@ _INT_FIELDS: tuple[tuple[str, int], ...] = (
     ("kernel_size", 1),
     ("ffn_ratio", 1),
 )
-_BOOL_FIELDS: tuple[str, ...] = ("revin", "channel_independent", "conv_fp32")
+_BOOL_FIELDS: tuple[str, ...] = ("revin", "channel_independent", "conv_fp32", "linear_path")
 
 
 def _is_int(value: Any) -> bool:
@@ -94,6 +94,10 @@ class ACMixConfig:
         Each target is its own token sequence with shared weights.
     conv_fp32 : bool
         Keep the convolution path in fp32 under autocast.
+    linear_path : bool
+        Add a linear map from the (instance-normalised) context to the horizon, per
+        target, beside the blocks (:class:`~acmix_ts.nn.backbone.LinearPath`): a level and
+        trend path in the manner of NLinear/DLinear (Zeng et al., AAAI 2023).
 
     Attributes
     ----------
@@ -121,6 +125,7 @@ class ACMixConfig:
     revin: bool = True
     channel_independent: bool = True
     conv_fp32: bool = False
+    linear_path: bool = False
 
     def __post_init__(self) -> None:
         for name, minimum in _INT_FIELDS:

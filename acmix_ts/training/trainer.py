@@ -46,6 +46,7 @@ def quiet_lightning() -> Iterator[None]:
 
 def make_trainer(
     max_epochs: int,
+    max_steps: int = -1,
     progress_bar: bool = False,
     early_stopping_patience: int | None = None,
     trainer_kwargs: dict[str, Any] | None = None,
@@ -56,6 +57,8 @@ def make_trainer(
     ----------
     max_epochs : int
         Upper bound on training epochs.
+    max_steps : int
+        Upper bound on optimiser steps (-1: none).
     progress_bar : bool
         Show Lightning's progress bar.
     early_stopping_patience : int, optional
@@ -66,6 +69,7 @@ def make_trainer(
     """
     options: dict[str, Any] = {
         "max_epochs": max_epochs,
+        "max_steps": max_steps,
         "accelerator": "auto",
         "devices": 1,
         "logger": False,

@@ -135,7 +135,8 @@ def make_loader(
 
     ``samples_per_epoch`` (with ``shuffle=True``) makes every epoch a fresh random
     subset of that many distinct windows instead of all of them: a fixed compute budget
-    per epoch on long datasets.
+    per epoch on long datasets. When it exceeds the number of windows they are drawn
+    with replacement, so that an epoch is the same number of steps on small data.
     """
     sampler = None
     if samples_per_epoch is not None:
@@ -144,7 +145,9 @@ def make_loader(
                 f"samples_per_epoch={samples_per_epoch!r} needs shuffle=True and a value "
                 ">= 1; pass samples_per_epoch=None to use every window each epoch."
             )
-        sampler = RandomSampler(dataset, num_samples=min(samples_per_epoch, len(dataset)))
+        # More samples than windows: draw with replacement (small data, a step budget).
+        replacement = samples_per_epoch > len(dataset)
+        sampler = RandomSampler(dataset, replacement=replacement, num_samples=samples_per_epoch)
     return DataLoader(
         dataset,
         batch_size=batch_size,

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from acmix_ts import ACMixForecaster
-from acmix_ts.estimator.conformal import conformity_scores, half_width
+from acmix_ts.estimator.conformal import MIN_SCALE, conformity_scores, context_scale, half_width
 from acmix_ts.metrics import coverage
 from acmix_ts.nn import ACMixConfig, ACMixNetwork
 from acmix_ts.training import SeriesArrays, WindowDataset
@@ -19,11 +19,29 @@ def test_half_width_takes_the_conformal_rank() -> None:
     assert half_width(scores, 80)[0, 0] == 8.0  # ceil(10 * 0.8) = 8th smallest
     assert half_width(scores, 90)[0, 0] == 9.0  # ceil(10 * 0.9) = 9th
     assert half_width(scores, 50)[0, 0] == 5.0  # ceil(10 * 0.5) = 5th
-    with pytest.raises(ValueError, match="needs at least 19 validation windows; fit scored 9"):
-        half_width(scores, 95)  # ceil(10 * 0.95) = 10 > 9
+    with pytest.raises(ValueError, match="95% conformal interval needs at least 19 validation"):
+        half_width(scores, 95)  # ceil(10 * 0.95) = 10 > 9, and one step: nothing to pool
 
 
-def test_scores_are_the_sorted_absolute_errors_of_the_network() -> None:
+def test_too_few_windows_pool_the_steps_scaled_by_the_square_root_of_the_step() -> None:
+    # 9 windows x 4 steps whose scores grow like sqrt(step): pooled, they are 36 values
+    # of 1..9 (each four times); the 95 % rank ceil(37 * 0.95) = 36 is the largest, 9.
+    base = np.arange(1.0, 10.0)[:, None, None]  # (9, 1, 1)
+    scores = base * np.sqrt(np.arange(1, 5))[None, :, None]  # (9, 4, 1)
+    width = half_width(scores, 95)
+    np.testing.assert_allclose(width[:, 0], 9.0 * np.sqrt(np.arange(1, 5)))
+    np.testing.assert_array_equal(half_width(scores, 80), scores[7])  # enough: per step
+    with pytest.raises(ValueError, match=r"99\.9% conformal interval needs at least 999"):
+        half_width(scores, 99.9)
+
+
+def test_context_scale_is_the_mean_absolute_change_floored() -> None:
+    context = np.array([[0.0, 1.0, 3.0, 6.0]]).reshape(1, 4, 1)  # changes 1, 2, 3
+    assert context_scale(context)[0, 0] == pytest.approx(2.0)
+    assert context_scale(np.zeros((1, 5, 2)))[0, 0] == MIN_SCALE  # constant: the floor
+
+
+def test_scores_are_the_sorted_absolute_errors_of_the_network_per_context_scale() -> None:
     torch.manual_seed(0)
     network = ACMixNetwork(
         ACMixConfig(16, 4, n_targets=2, patch_len=4, d_model=8, n_heads=2, n_blocks=1)
@@ -34,7 +52,9 @@ def test_scores_are_the_sorted_absolute_errors_of_the_network() -> None:
     scores = conformity_scores(network, dataset, batch_size=5)
     windows = dataset.__getitems__(np.arange(len(dataset)))["y"]  # (n, 20, 2)
     with torch.no_grad():
-        expected = (windows[:, 16:] - network.eval()(windows[:, :16])[..., 0]).abs().numpy()
+        errors = (windows[:, 16:] - network.eval()(windows[:, :16])[..., 0]).abs().numpy()
+    scale = np.abs(np.diff(windows[:, :16].numpy(), axis=1)).mean(axis=1)  # (n, 2)
+    expected = errors / scale[:, None, :]
     assert scores.shape == (len(dataset), 4, 2) == expected.shape
     np.testing.assert_allclose(scores, np.sort(expected, axis=0), rtol=1e-5, atol=1e-6)
 

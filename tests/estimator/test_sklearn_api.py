@@ -59,7 +59,7 @@ def test_not_fitted_error() -> None:
     [
         ("horizon", 0, "The 'horizon' parameter of ACMixForecaster must be an int >= 1. Got 0"),
         ("fusion", "mix", "The 'fusion' parameter of ACMixForecaster must be one of"),
-        ("dropout", 1.5, "The 'dropout' parameter of ACMixForecaster must be a float in"),
+        ("dropout", 1.5, "The 'dropout' parameter of ACMixForecaster must be \"auto\" or a"),
         ("loss", "l3", "The 'loss' parameter of ACMixForecaster must be one of"),
         ("quantiles", (0.5, 1.2), "The 'quantiles' parameter"),
         ("window_size", 0, "The 'window_size' parameter"),

@@ -1,0 +1,48 @@
+"""The median of several networks of one config: an ensemble that is still one network.
+
+Shape: the members' inputs -> (B, H, C, Q), the element-wise median over members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from .config import ACMixConfig
+
+
+class MedianEnsemble(nn.Module):
+    """Networks trained from different seeds, combined by the median of their forecasts.
+
+    The median (not the mean) keeps one member that diverged from moving the forecast.
+    It exposes the members' ``config`` and forward signature, so that prediction,
+    conformal scoring and export treat it as one network.
+
+    Parameters
+    ----------
+    members : sequence of nn.Module
+        Networks with the same ``config``.
+    """
+
+    def __init__(self, members: Sequence[nn.Module]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("MedianEnsemble needs at least one member network.")
+        configs = {m.config for m in members}
+        if len(configs) != 1:
+            raise ValueError("Every member of a MedianEnsemble must have the same config.")
+        self.members = nn.ModuleList(members)
+        self.config: ACMixConfig = members[0].config
+
+    def forward(
+        self,
+        y: Tensor,
+        past_covariates: Tensor | None = None,
+        future_covariates: Tensor | None = None,
+        static: Tensor | None = None,
+    ) -> Tensor:
+        """Median over members of their forecasts (B, H, C, Q)."""
+        outputs = [m(y, past_covariates, future_covariates, static) for m in self.members]
+        return torch.stack(outputs).median(dim=0).values  # (B, H, C, Q)
