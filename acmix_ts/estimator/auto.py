@@ -99,3 +99,8 @@ def network_size(n_windows: int) -> dict[str, float | int]:
     if n_windows < SMALL_DATA:
         return {"d_model": 32, "dropout": 0.3, "weight_decay": 0.05}
     return {"d_model": 64, "dropout": 0.1, "weight_decay": 0.01}
+
+
+def ensemble_size(n_windows: int) -> int:
+    """Members of the median ensemble: 3 on small data (cheap runs, seed-sensitive), else 1."""
+    return 3 if n_windows < SMALL_DATA else 1

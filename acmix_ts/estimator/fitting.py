@@ -37,6 +37,8 @@ class FitData:
         Scaled static features, shape (n_series, S).
     columns : Columns
         Column roles.
+    season : int
+        Steps per season of the data (whether or not ``cycles`` removes it).
     """
 
     blocks: list[np.ndarray]
@@ -45,6 +47,7 @@ class FitData:
     phases: np.ndarray
     static: np.ndarray
     columns: Columns
+    season: int
 
     def arrays(self, parts: list[np.ndarray], starts: np.ndarray) -> list[SeriesArrays]:
         """Scaled, de-seasonalised arrays of ``parts``; part i starts at row ``starts[i]``."""

@@ -19,6 +19,7 @@ from acmix_ts.estimator.auto import (
     SHORT_SERIES,
     Budget,
     context_candidates,
+    ensemble_size,
     infer_season_length,
     network_size,
     patch_for,
@@ -79,10 +80,12 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
     trend : bool, default=True
         Add a linear context-to-horizon path beside the ACMix blocks, so that a trend is
         extrapolated rather than flattened to the context's level.
-    n_models : int, default=1
+    n_models : int or "auto", default="auto"
         Networks trained for the chosen setting (seeds ``random_state``,
         ``random_state + 1``, ...); the forecast is their median
         (:class:`acmix_ts.nn.MedianEnsemble`). Each costs one more training run.
+        ``"auto"``: 3 on fewer than 5,000 training windows (where one run is cheap and
+        its seed matters most), else 1. Fitted: ``n_models_``.
     loss : {"mse", "mae", "huber", "quantile"}, default="mse"
         Training loss; ``"quantile"`` trains one output per quantile (pinball loss).
     quantiles : tuple of float, optional
@@ -151,7 +154,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         season_length: int | None = None,
         seasonal: bool | str = "auto",
         trend: bool = True,
-        n_models: int = 1,
+        n_models: int | str = "auto",
         loss: str = "mse",
         quantiles: tuple[float, ...] | None = None,
         learning_rate: float = 1e-3,
@@ -224,7 +227,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         return tuple(sorted({float(q) for q in chosen} | {0.5}))
 
     def _network_config(
-        self, columns: Columns, n_static: int, context_length: int, n_windows: int
+        self, columns: Columns, n_static: int, context_length: int, n_windows: int, lag: int
     ) -> dict[str, Any]:
         extra = dict(self.network_kwargs or {})
         for key in TRAINING_KEYS:
@@ -252,6 +255,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             "fusion": self.fusion,
             "dropout": size["dropout"] if self.dropout == "auto" else self.dropout,
             "linear_path": bool(self.trend),
+            "linear_init_lag": lag if self.trend else 0,
             **extra,
         }
 
@@ -353,13 +357,14 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         fits = []
         for seasonal in self._seasonal_choices(int(lengths.min()), val_size, season):
             cycles = self._cycles(train_blocks, scaler, phases, season if seasonal else 1)
-            data = FitData(blocks, scaler, cycles, phases, static, columns)
+            data = FitData(blocks, scaler, cycles, phases, static, columns, season)
             fits += [(self._fit_context(data, length, val_size), data) for length in contexts]
         scores = [fitted[0].best_val_loss if val_size else 0.0 for fitted, _ in fits]
         (module, config, val_set, training), data = fits[int(np.argmin(scores))]
         network = module.network.cpu().eval()
-        if self.n_models > 1:
-            members = [m.cpu().eval() for m in self._members(config, val_set, training)]
+        n_models = ensemble_size(len(training[0])) if self.n_models == "auto" else self.n_models
+        if n_models > 1:
+            members = [m.cpu().eval() for m in self._members(config, val_set, training, n_models)]
             network = MedianEnsemble([network, *members]).eval()
 
         self.columns_ = columns
@@ -374,6 +379,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         self.network_config_ = config
         self.quantiles_ = self._training_quantiles()
         self.network_ = network
+        self.n_models_ = n_models
         self.best_val_loss_ = module.best_val_loss if val_size else None
         self.conformal_scores_ = None
         if val_set is not None and self.quantiles_ is None:
@@ -410,12 +416,20 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             )
             val_set = WindowDataset(data.arrays(val_blocks, starts), context_length, self.horizon)
         n_windows = len(train_set)
-        config = self._network_config(data.columns, data.static.shape[1], context_length, n_windows)
+        # The linear path starts as the seasonal naive forecast, or as the naive one
+        # when the cycle is already removed (or is longer than the context).
+        season = data.season if data.cycles.season == 1 else 1
+        lag = season if 1 < season <= context_length else 1
+        config = self._network_config(
+            data.columns, data.static.shape[1], context_length, n_windows, lag
+        )
         budget, decay = self._budget(n_windows), self._weight_decay(n_windows)
         module = train_network(self, config, train_set, val_set, budget, decay, self.random_state)
         return module, config, val_set, (train_set, budget, decay)
 
-    def _members(self, config: dict[str, Any], val_set, training) -> list[torch.nn.Module]:
+    def _members(
+        self, config: dict[str, Any], val_set, training, n_models: int
+    ) -> list[torch.nn.Module]:
         """The ``n_models - 1`` further networks of the chosen setting (seeds + 1, + 2, ...)."""
         train_set, budget, decay = training
         seed = self.random_state
@@ -423,7 +437,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             train_network(
                 self, config, train_set, val_set, budget, decay, None if seed is None else seed + k
             ).network
-            for k in range(1, self.n_models)
+            for k in range(1, n_models)
         ]
 
     def cross_validation(

@@ -85,7 +85,7 @@ CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "season_length": _none_or(_int_at_least(1)),
     "seasonal": _auto_or(_bool()),
     "trend": _bool(),
-    "n_models": _int_at_least(1),
+    "n_models": _auto_or(_int_at_least(1)),
     "loss": _one_of(*LOSSES),
     "quantiles": _quantiles(),
     "learning_rate": _float_in(0.0, float("inf"), closed_low=False),

@@ -158,6 +158,7 @@ def load(cls: type, path: str | os.PathLike) -> Any:
     estimator.context_length_ = int(fitted["context_length"])
     estimator.season_length_ = int(fitted["season_length"])
     estimator.seasonal_ = bool(fitted["seasonal"])
+    estimator.n_models_ = int(fitted["n_members"])
     estimator.candidate_scores_ = [tuple(c) for c in fitted["candidate_scores"]]
     cycles = arrays["cycles"]
     estimator.cycles_ = SeasonalCycles(cycles.shape[1], cycles)

@@ -118,7 +118,9 @@ class FutureCovariateMap(nn.Module):
 class LinearPath(nn.Module):
     """Linear map context -> horizon applied to each target on its own, weights shared.
 
-    Starts at zero, so a network with the path starts as one without it. It reads the
+    Starts at zero, so a network with the path starts as one without it, or, with
+    ``config.linear_init_lag = k``, as the forecast that repeats the last k context
+    steps (naive for k = 1, seasonal naive for the season). It reads the
     RevIN-normalised context, where a trend is a ramp that a linear map extrapolates;
     RevIN alone restores only the level of the context.
 
@@ -128,12 +130,18 @@ class LinearPath(nn.Module):
     def __init__(self, config: ACMixConfig) -> None:
         super().__init__()
         self.n_outputs = config.n_outputs
+        self.init_lag = config.linear_init_lag
         self.proj = nn.Linear(config.context_length, config.horizon)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         nn.init.zeros_(self.proj.weight)
         nn.init.zeros_(self.proj.bias)
+        if self.init_lag:
+            length, lag = self.proj.in_features, self.init_lag
+            steps = torch.arange(self.proj.out_features)
+            with torch.no_grad():
+                self.proj.weight[steps, length - lag + steps % lag] = 1.0
 
     def forward(self, y: Tensor) -> Tensor:
         out = self.proj(y.transpose(1, 2)).transpose(1, 2)  # (B, H, C)

@@ -29,6 +29,7 @@ _INT_FIELDS: tuple[tuple[str, int], ...] = (
     ("n_blocks", 1),
     ("kernel_size", 1),
     ("ffn_ratio", 1),
+    ("linear_init_lag", 0),
 )
 _BOOL_FIELDS: tuple[str, ...] = ("revin", "channel_independent", "conv_fp32", "linear_path")
 
@@ -98,6 +99,10 @@ class ACMixConfig:
         Add a linear map from the (instance-normalised) context to the horizon, per
         target, beside the blocks (:class:`~acmix_ts.nn.backbone.LinearPath`): a level and
         trend path in the manner of NLinear/DLinear (Zeng et al., AAAI 2023).
+    linear_init_lag : int
+        Start of the linear path: 0 = zero (the network starts as without it); k >= 1 =
+        repeat the last k context steps (1: the naive forecast, the season: the seasonal
+        naive one), so that training starts from that forecast and learns corrections.
 
     Attributes
     ----------
@@ -126,6 +131,7 @@ class ACMixConfig:
     channel_independent: bool = True
     conv_fp32: bool = False
     linear_path: bool = False
+    linear_init_lag: int = 0
 
     def __post_init__(self) -> None:
         for name, minimum in _INT_FIELDS:
@@ -138,6 +144,12 @@ class ACMixConfig:
             raise _field_error("kernel_size", "an odd int >= 1", self.kernel_size)
         if self.window_size is not None and (not _is_int(self.window_size) or self.window_size < 1):
             raise _field_error("window_size", "an int >= 1 or None", self.window_size)
+        if self.linear_init_lag > self.context_length:
+            raise _field_error(
+                "linear_init_lag",
+                f"an int <= context_length={self.context_length}",
+                self.linear_init_lag,
+            )
         if self.fusion not in FUSION_MODES:
             raise _field_error("fusion", f"one of {FUSION_MODES}", self.fusion)
         dropout = self.dropout

@@ -17,6 +17,7 @@ TINY = dict(
     n_blocks=1,
     window_size=2,
     seasonal=True,  # one fit per fit() ("auto" would score with and without the cycle)
+    n_models=1,
     max_epochs=2,
     batch_size=32,
     random_state=0,
