@@ -10,27 +10,33 @@ truth.
 
 from __future__ import annotations
 
+import argparse
 import time
 
 from acmix_ts import ACMixForecaster, load_ltsf
 from acmix_ts.metrics import coverage, mae, mse
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="train a few steps only")
+    args = parser.parse_args(argv)
     start = time.perf_counter()
     wide = load_ltsf("ETTh1").iloc[:14400]  # the rows of the standard splits
     df = wide.melt(id_vars="date", var_name="unique_id", value_name="y")
     df = df.rename(columns={"date": "ds"})
     print(f"ETTh1: {df['unique_id'].nunique()} series x {len(wide)} hourly steps")
 
-    model = ACMixForecaster(horizon=24, context_length=96, max_epochs=4, batch_size=256)
+    quick = {"max_steps": 20, "n_models": 1, "trend": True} if args.quick else {}
+    model = ACMixForecaster(horizon=24, **quick)
     cv = model.cross_validation(df, n_windows=20, step_size=120, level=[80])
     last_values = df.rename(columns={"ds": "cutoff", "y": "Naive"})
     cv = cv.merge(last_values, on=["unique_id", "cutoff"])
 
     last = cv[(cv["unique_id"] == "OT") & (cv["cutoff"] == cv["cutoff"].max())]
     print("\nForecast of oil temperature (OT) for the last day:")
-    shown = last[["ds", "y", "ACMix", "ACMix-lo-80", "ACMix-hi-80", "Naive"]].round(2)
+    numbers = ["y", "ACMix", "ACMix-lo-80", "ACMix-hi-80", "Naive"]
+    shown = last[["ds", *numbers]].round(dict.fromkeys(numbers, 2))
     print(shown.to_string(index=False))
 
     print(f"\nTest error over {cv['cutoff'].nunique()} windows x 7 series x 24 hours:")

@@ -20,6 +20,14 @@ def load_example(name: str) -> ModuleType:
     return module
 
 
+def test_quickstart(capsys) -> None:
+    load_example("quickstart").main(["--quick"])
+    out = capsys.readouterr().out
+    assert "7 series x 14400 hourly steps" in out
+    assert "over 20 windows x 7 series x 24 hours" in out and "interval covered" in out
+    assert "Warning" not in out
+
+
 def test_multi_series_covariates(capsys) -> None:
     load_example("multi_series_covariates").main(["--quick", "--n-series", "3"])
     out = capsys.readouterr().out
@@ -66,5 +74,4 @@ def test_every_example_has_docstring_main_and_quick() -> None:
         text = path.read_text()
         assert text.startswith('"""'), path.name
         assert "def main(" in text and '__name__ == "__main__"' in text, path.name
-        if path.stem != "quickstart":
-            assert '"--quick"' in text, path.name
+        assert '"--quick"' in text, path.name

@@ -18,7 +18,8 @@ DAY_NS = 86_400 * 10**9
 MAX_CONTEXT = 512  # longest automatic context (steps)
 MIN_WINDOWS = 16  # training windows per series an automatic context leaves at least
 SHORT_SERIES = 1_000  # shorter series get several context candidates scored
-SMALL_DATA = 5_000  # fewer training windows than this get the small network
+SMALL_DATA = 5_000  # fewer training windows: the small network, the full candidate grid
+LARGE_DATA = 200_000  # from this many training windows on: one network, no ensemble
 STEPS_PER_EPOCH = 50  # optimiser steps between two validation checks
 
 
@@ -102,5 +103,5 @@ def network_size(n_windows: int) -> dict[str, float | int]:
 
 
 def ensemble_size(n_windows: int) -> int:
-    """Members of the median ensemble: 3 on small data (cheap runs, seed-sensitive), else 1."""
-    return 3 if n_windows < SMALL_DATA else 1
+    """Members of the median ensemble: 3, or 1 from :data:`LARGE_DATA` training windows on."""
+    return 3 if n_windows < LARGE_DATA else 1

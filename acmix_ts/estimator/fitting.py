@@ -19,6 +19,15 @@ from acmix_ts.training.trainer import make_trainer, quiet_lightning
 TRAINING_KEYS = ("attention_warmup_epochs", "weight_decay", "compile")
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """One setting ``fit`` trains and scores: context, seasonal cycle, trend path."""
+
+    context_length: int
+    seasonal: bool
+    trend: bool
+
+
 @dataclass
 class FitData:
     """What every candidate fit of ``fit`` shares: the series and their fitted transforms.

@@ -16,7 +16,7 @@ from acmix_ts.data.calendar import infer_freq
 from acmix_ts.data.frames import Columns, check_order, check_values, group_series, static_table
 from acmix_ts.data.frames import to_long as frame_to_long
 from acmix_ts.estimator.auto import (
-    SHORT_SERIES,
+    SMALL_DATA,
     Budget,
     context_candidates,
     ensemble_size,
@@ -26,7 +26,13 @@ from acmix_ts.estimator.auto import (
     training_budget,
 )
 from acmix_ts.estimator.conformal import conformity_scores
-from acmix_ts.estimator.fitting import TRAINING_KEYS, FitData, resolve_val_size, train_network
+from acmix_ts.estimator.fitting import (
+    TRAINING_KEYS,
+    Candidate,
+    FitData,
+    resolve_val_size,
+    train_network,
+)
 from acmix_ts.estimator.params import as_names, check_params
 from acmix_ts.estimator.predicting import PredictMixin
 from acmix_ts.estimator.prepare import (
@@ -72,14 +78,19 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         weekly 52, daily 7, hourly 24, ...; :func:`acmix_ts.estimator.auto.infer_season_length`).
         Fitted value: ``season_length_``.
     seasonal : bool or "auto", default="auto"
-        Remove each series' seasonal cycle (estimated on its training part, indexed by
-        the phase of the season) before the network and add it back to the forecast
-        (:mod:`acmix_ts.estimator.seasonal`, after CycleNet's residual cycle forecasting).
-        ``"auto"``: on series shorter than 1,000 steps with validation windows, fit with
-        and without it and keep the lower validation loss; else on. Fitted: ``seasonal_``.
-    trend : bool, default=True
-        Add a linear context-to-horizon path beside the ACMix blocks, so that a trend is
-        extrapolated rather than flattened to the context's level.
+        Remove each series' seasonal cycle (estimated on its recent training seasons,
+        indexed by the phase of the season) before the network and add it back to the
+        forecast (:mod:`acmix_ts.estimator.seasonal`, after CycleNet's residual cycle
+        forecasting). ``"auto"``: on when there is a season; on small data (fewer than
+        5,000 training windows) with validation windows, fitted with and without it and
+        the lower validation loss kept. Fitted: ``seasonal_``.
+    trend : bool or "auto", default="auto"
+        Add a linear context-to-horizon path beside the ACMix blocks, started as the
+        (seasonal) naive forecast, so that a trend is extrapolated rather than
+        flattened to the context's level. ``"auto"``: on; with validation windows, the
+        best of the other candidates is also fitted without it and the lower validation
+        loss kept. Fitted: ``trend_``. Every candidate's validation loss is in
+        ``candidate_scores_`` (context, seasonal, trend, loss).
     n_models : int or "auto", default="auto"
         Networks trained for the chosen setting (seeds ``random_state``,
         ``random_state + 1``, ...); the forecast is their median
@@ -153,7 +164,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         dropout: float | str = "auto",
         season_length: int | None = None,
         seasonal: bool | str = "auto",
-        trend: bool = True,
+        trend: bool | str = "auto",
         n_models: int | str = "auto",
         loss: str = "mse",
         quantiles: tuple[float, ...] | None = None,
@@ -227,7 +238,13 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         return tuple(sorted({float(q) for q in chosen} | {0.5}))
 
     def _network_config(
-        self, columns: Columns, n_static: int, context_length: int, n_windows: int, lag: int
+        self,
+        columns: Columns,
+        n_static: int,
+        context_length: int,
+        n_windows: int,
+        lag: int,
+        trend: bool,
     ) -> dict[str, Any]:
         extra = dict(self.network_kwargs or {})
         for key in TRAINING_KEYS:
@@ -254,8 +271,8 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             "kernel_size": self.kernel_size,
             "fusion": self.fusion,
             "dropout": size["dropout"] if self.dropout == "auto" else self.dropout,
-            "linear_path": bool(self.trend),
-            "linear_init_lag": lag if self.trend else 0,
+            "linear_path": trend,
+            "linear_init_lag": lag if trend else 0,
             **extra,
         }
 
@@ -291,13 +308,24 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             return [int(self.context_length)]
         return context_candidates(shortest - val_size, self.horizon, season)
 
-    def _seasonal_choices(self, shortest: int, val_size: int, season: int) -> list[bool]:
-        """``[True, False]`` to score both with and without the cycle ("auto", short data)."""
-        if self.seasonal != "auto":
-            return [bool(self.seasonal)]
-        if season < 2:
-            return [False]
-        return [True, False] if val_size and shortest < SHORT_SERIES else [True]
+    def _grid(
+        self, contexts: list[int], train_lengths: np.ndarray, val_size: int, season: int
+    ) -> list[Candidate]:
+        """The settings ``fit`` trains first and scores on the validation windows.
+
+        On small data with validation windows every context candidate is tried with and
+        without the cycle (``seasonal="auto"``); on large data, where each run costs more,
+        the longest context with the cycle alone. The trend path is on here; ``fit`` then
+        tries the best of these without it (``trend="auto"``).
+        """
+        seasonal = [bool(self.seasonal)] if self.seasonal != "auto" else [season > 1]
+        trend = self.trend if self.trend != "auto" else True
+        windows = np.maximum(train_lengths - max(contexts) - self.horizon + 1, 0).sum()
+        small = windows < SMALL_DATA
+        if val_size and self.seasonal == "auto" and season > 1 and small:
+            seasonal = [True, False]
+        contexts = contexts if small else [max(contexts)]
+        return [Candidate(c, s, bool(trend)) for s in seasonal for c in contexts]
 
     def _cycles(
         self, blocks: list[np.ndarray], scaler: Scaler, phases: np.ndarray, season: int
@@ -354,11 +382,23 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         scaler = Scaler.fit(train_blocks, enabled=self.scaler == "standard")
         static_scaler = StaticScaler.fit(statics)
         static = static_scaler.transform(statics)
-        fits = []
-        for seasonal in self._seasonal_choices(int(lengths.min()), val_size, season):
-            cycles = self._cycles(train_blocks, scaler, phases, season if seasonal else 1)
-            data = FitData(blocks, scaler, cycles, phases, static, columns, season)
-            fits += [(self._fit_context(data, length, val_size), data) for length in contexts]
+        grid = self._grid(contexts, lengths.to_numpy() - val_size, val_size, season)
+        cycles: dict[bool, SeasonalCycles] = {}
+
+        def fit_one(candidate: Candidate) -> tuple:
+            if candidate.seasonal not in cycles:
+                m = season if candidate.seasonal else 1
+                cycles[candidate.seasonal] = self._cycles(train_blocks, scaler, phases, m)
+            data = FitData(
+                blocks, scaler, cycles[candidate.seasonal], phases, static, columns, season
+            )
+            return self._fit_candidate(data, candidate, val_size), data
+
+        fits = [fit_one(candidate) for candidate in grid]
+        if val_size and self.trend == "auto":  # then the best setting without the trend path
+            best = grid[int(np.argmin([fitted[0].best_val_loss for fitted, _ in fits]))]
+            grid.append(Candidate(best.context_length, best.seasonal, False))
+            fits.append(fit_one(grid[-1]))
         scores = [fitted[0].best_val_loss if val_size else 0.0 for fitted, _ in fits]
         (module, config, val_set, training), data = fits[int(np.argmin(scores))]
         network = module.network.cpu().eval()
@@ -372,9 +412,10 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         self.season_length_ = season
         self.seasonal_ = data.cycles.season > 1
         self.context_length_ = config["context_length"]
+        self.trend_ = bool(config["linear_path"])
         self.candidate_scores_ = [
-            (f[1]["context_length"], d.cycles.season > 1, f[0].best_val_loss if val_size else None)
-            for f, d in fits
+            (c.context_length, c.seasonal, c.trend, f[0].best_val_loss if val_size else None)
+            for c, (f, _) in zip(grid, fits, strict=True)
         ]
         self.network_config_ = config
         self.quantiles_ = self._training_quantiles()
@@ -395,14 +436,15 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         self.n_features_in_ = len(columns.dynamic)
         return self
 
-    def _fit_context(
-        self, data: FitData, context_length: int, val_size: int
+    def _fit_candidate(
+        self, data: FitData, candidate: Candidate, val_size: int
     ) -> tuple[Any, dict[str, Any], WindowDataset | None, tuple]:
-        """Train one network reading ``context_length`` steps.
+        """Train one network of ``candidate``'s context and trend path (cycles in ``data``).
 
         Returns the module, its config, the validation windows and what a further
         ensemble member needs (training windows, budget, weight decay).
         """
+        context_length = candidate.context_length
         train_blocks, val_blocks = train_val_blocks(data.blocks, val_size, context_length)
         train_set = WindowDataset(
             data.arrays(train_blocks, np.zeros(len(train_blocks), np.int64)),
@@ -421,7 +463,7 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         season = data.season if data.cycles.season == 1 else 1
         lag = season if 1 < season <= context_length else 1
         config = self._network_config(
-            data.columns, data.static.shape[1], context_length, n_windows, lag
+            data.columns, data.static.shape[1], context_length, n_windows, lag, candidate.trend
         )
         budget, decay = self._budget(n_windows), self._weight_decay(n_windows)
         module = train_network(self, config, train_set, val_set, budget, decay, self.random_state)

@@ -84,7 +84,7 @@ CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "dropout": _auto_or(_float_in(0.0, 1.0, closed_low=True)),
     "season_length": _none_or(_int_at_least(1)),
     "seasonal": _auto_or(_bool()),
-    "trend": _bool(),
+    "trend": _auto_or(_bool()),
     "n_models": _auto_or(_int_at_least(1)),
     "loss": _one_of(*LOSSES),
     "quantiles": _quantiles(),

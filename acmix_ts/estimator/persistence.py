@@ -78,6 +78,7 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
             "context_length": estimator.context_length_,
             "season_length": estimator.season_length_,
             "seasonal": estimator.seasonal_,
+            "trend": estimator.trend_,
             "n_members": len(getattr(estimator.network_, "members", [None])),
             "candidate_scores": [list(c) for c in estimator.candidate_scores_],
             "best_val_loss": estimator.best_val_loss_,
@@ -158,6 +159,7 @@ def load(cls: type, path: str | os.PathLike) -> Any:
     estimator.context_length_ = int(fitted["context_length"])
     estimator.season_length_ = int(fitted["season_length"])
     estimator.seasonal_ = bool(fitted["seasonal"])
+    estimator.trend_ = bool(fitted["trend"])
     estimator.n_models_ = int(fitted["n_members"])
     estimator.candidate_scores_ = [tuple(c) for c in fitted["candidate_scores"]]
     cycles = arrays["cycles"]
