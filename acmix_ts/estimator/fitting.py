@@ -162,5 +162,7 @@ def train_network(
             early_stopping_patience=estimator.early_stopping_patience if val_loader else None,
             trainer_kwargs=estimator.trainer_kwargs,
         )
+        if val_loader is not None:
+            module.keep_initial(val_loader)
         trainer.fit(module, train_loader, val_loader)
     return module

@@ -174,6 +174,9 @@ class ForecastHead(nn.Module):
         self.proj = nn.Linear(
             n_tokens * config.d_model, config.horizon * targets_per_series * config.n_outputs
         )
+        if config.linear_path:  # the network starts as its linear path's forecast
+            nn.init.zeros_(self.proj.weight)
+            nn.init.zeros_(self.proj.bias)
         n_future = config.n_future_covariates
         n_out = config.n_targets * config.n_outputs
         self.future_proj = (

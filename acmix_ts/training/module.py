@@ -148,12 +148,37 @@ class ForecastingModule(pl.LightningModule):
             return
         if self.current_epoch < self.hparams.attention_warmup_epochs:
             return  # weights from the warm-up are not the model that will be used
-        val_loss = float(self.trainer.callback_metrics["val_loss"])
+        self._keep_if_best(float(self.trainer.callback_metrics["val_loss"]))
+
+    def _keep_if_best(self, val_loss: float) -> None:
         if val_loss < self.best_val_loss:
             self.best_val_loss = val_loss
             self._best_state = {
                 k: v.detach().to("cpu", copy=True) for k, v in self.network.state_dict().items()
             }
+
+    @torch.no_grad()
+    def keep_initial(self, loader: Any) -> None:
+        """Score the untrained network on ``loader`` and keep it as the best so far.
+
+        A network that starts as a simple forecast (the linear path's seasonal naive
+        start) then ends no worse than that forecast on the validation windows: if no
+        epoch beats it, its weights are the ones restored. The loss is the mean over
+        windows, as the epoch-level ``val_loss`` is. Skipped with an attention warm-up,
+        whose early weights are never the model used.
+        """
+        if self.hparams.attention_warmup_epochs:
+            return
+        was_training = self.network.training
+        self.network.eval()
+        total, count = 0.0, 0
+        for batch in loader:
+            size = len(batch["y"])
+            total += float(self._step(batch)) * size
+            count += size
+        self.network.train(was_training)
+        if count:
+            self._keep_if_best(total / count)
 
     def on_train_end(self) -> None:
         # Every rank restores the best epoch, so the weights a spawn launcher returns to

@@ -10,14 +10,17 @@ from acmix_ts.nn import ACMixConfig, ACMixNetwork, MedianEnsemble
 CONFIG = dict(context_length=32, horizon=8, n_targets=2, patch_len=8, d_model=16, n_heads=2)
 
 
-def test_linear_path_starts_at_zero_so_the_network_starts_as_without_it() -> None:
-    torch.manual_seed(0)
-    plain = ACMixNetwork(ACMixConfig(**CONFIG))
-    torch.manual_seed(0)
-    with_path = ACMixNetwork(ACMixConfig(**CONFIG, linear_path=True))
-    x = torch.randn(3, 32, 2)
-    torch.testing.assert_close(plain.eval()(x), with_path.eval()(x))
-    assert with_path.linear_path.proj.weight.shape == (8, 32)
+@pytest.mark.parametrize("lag", [1, 4])
+def test_untrained_network_is_the_forecast_its_linear_path_starts_as(lag: int) -> None:
+    # The head starts at zero with the path, so the network starts as repeating the
+    # last `lag` context steps (naive, seasonal naive): RevIN round-trips them exactly.
+    network = ACMixNetwork(ACMixConfig(**CONFIG, linear_path=True, linear_init_lag=lag))
+    x = torch.randn(3, 32, 2) * 5 + 7
+    expected = x[:, 32 - lag :][:, torch.arange(8) % lag]  # (3, 8, 2)
+    torch.testing.assert_close(network.eval()(x)[..., 0], expected, rtol=1e-4, atol=1e-4)
+    plain = ACMixNetwork(ACMixConfig(**CONFIG, linear_path=True))  # lag 0: the level
+    level = x.mean(dim=1, keepdim=True).expand(3, 8, 2)
+    torch.testing.assert_close(plain.eval()(x)[..., 0], level, rtol=1e-4, atol=1e-4)
 
 
 def test_linear_path_learns_to_extrapolate_a_ramp() -> None:

@@ -96,3 +96,23 @@ def test_schedule_works_for_any_number_of_steps(n_windows: int) -> None:
     with quiet_lightning():
         make_trainer(max_epochs=1, trainer_kwargs={"accelerator": "cpu"}).fit(module, loader)
     assert module.trainer.global_step == n_windows
+
+
+def test_the_start_is_kept_when_no_epoch_beats_it() -> None:
+    # A pure cycle of 4 steps: the linear path's seasonal naive start is exact, so a
+    # far too large learning rate can only make it worse, and the start is restored.
+    t = np.arange(200)
+    y = np.array([0.0, 1.0, 0.0, -1.0], np.float32)[t % 4][:, None]
+    data = WindowDataset([SeriesArrays(y=y)], 16, 4)
+    config = {**CONFIG, "linear_path": True, "linear_init_lag": 4}
+    torch.manual_seed(0)
+    module = ForecastingModule(config, learning_rate=50.0)
+    start = {k: v.clone() for k, v in module.network.state_dict().items()}
+    loader = make_loader(data, 32, shuffle=False)
+    module.keep_initial(loader)
+    assert module.best_val_loss < 1e-8
+    trainer = make_trainer(max_epochs=2, trainer_kwargs={"accelerator": "cpu"})
+    with quiet_lightning():
+        trainer.fit(module, make_loader(data, 32, shuffle=True), loader)
+    for key, value in module.network.state_dict().items():
+        torch.testing.assert_close(value, start[key])
