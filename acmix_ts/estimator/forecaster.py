@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import astuple
 from typing import Any
 
 import numpy as np
@@ -16,22 +17,13 @@ from acmix_ts.data.calendar import infer_freq
 from acmix_ts.data.frames import Columns, check_order, check_values, group_series, static_table
 from acmix_ts.data.frames import to_long as frame_to_long
 from acmix_ts.estimator.auto import (
-    SMALL_DATA,
-    Budget,
     context_candidates,
-    ensemble_size,
     infer_season_length,
-    network_size,
-    patch_for,
-    training_budget,
 )
 from acmix_ts.estimator.conformal import conformity_scores
 from acmix_ts.estimator.fitting import (
-    TRAINING_KEYS,
-    Candidate,
     FitData,
     resolve_val_size,
-    train_network,
 )
 from acmix_ts.estimator.params import as_names, check_params
 from acmix_ts.estimator.predicting import PredictMixin
@@ -39,11 +31,9 @@ from acmix_ts.estimator.prepare import (
     Scaler,
     StaticScaler,
     series_blocks,
-    train_val_blocks,
 )
+from acmix_ts.estimator.search import first_candidates, search
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
-from acmix_ts.nn import MedianEnsemble
-from acmix_ts.training import WindowDataset
 
 
 class ACMixForecaster(PredictMixin, BaseEstimator):
@@ -237,54 +227,6 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         chosen = self.quantiles if self.quantiles is not None else (0.1, 0.5, 0.9)
         return tuple(sorted({float(q) for q in chosen} | {0.5}))
 
-    def _network_config(
-        self,
-        columns: Columns,
-        n_static: int,
-        context_length: int,
-        n_windows: int,
-        lag: int,
-        trend: bool,
-    ) -> dict[str, Any]:
-        extra = dict(self.network_kwargs or {})
-        for key in TRAINING_KEYS:
-            extra.pop(key, None)
-        quantiles = self._training_quantiles()
-        size = network_size(n_windows)
-        patch, stride = patch_for(context_length)
-        if self.patch_len != "auto":
-            patch, stride = self.patch_len, max(1, self.patch_len // 2)
-        return {
-            "context_length": context_length,
-            "horizon": self.horizon,
-            "n_targets": len(columns.targets),
-            "n_outputs": len(quantiles) if quantiles else 1,
-            "n_past_covariates": len(columns.past),
-            "n_future_covariates": len(columns.future),
-            "n_static": n_static,
-            "patch_len": patch,
-            "patch_stride": stride,
-            "d_model": size["d_model"] if self.d_model == "auto" else self.d_model,
-            "n_heads": self.n_heads,
-            "n_blocks": self.n_blocks,
-            "window_size": self.window_size,
-            "kernel_size": self.kernel_size,
-            "fusion": self.fusion,
-            "dropout": size["dropout"] if self.dropout == "auto" else self.dropout,
-            "linear_path": trend,
-            "linear_init_lag": lag if trend else 0,
-            **extra,
-        }
-
-    def _weight_decay(self, n_windows: int) -> float:
-        given = (self.network_kwargs or {}).get("weight_decay")
-        return float(network_size(n_windows)["weight_decay"] if given is None else given)
-
-    def _budget(self, n_windows: int) -> Budget:
-        if self.max_epochs is not None:
-            return Budget(self.batch_size, None, self.max_epochs)
-        return training_budget(n_windows, self.batch_size, self.max_steps)
-
     def _validated_frame(self, df: Any, columns: Columns, where: str) -> pd.DataFrame:
         frame = group_series(frame_to_long(df, columns, where), columns)
         check_values(frame, columns, columns.dynamic, where)
@@ -307,25 +249,6 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         if self.context_length != "auto":
             return [int(self.context_length)]
         return context_candidates(shortest - val_size, self.horizon, season)
-
-    def _grid(
-        self, contexts: list[int], train_lengths: np.ndarray, val_size: int, season: int
-    ) -> list[Candidate]:
-        """The settings ``fit`` trains first and scores on the validation windows.
-
-        On small data with validation windows every context candidate is tried with and
-        without the cycle (``seasonal="auto"``); on large data, where each run costs more,
-        the longest context with the cycle alone. The trend path is on here; ``fit`` then
-        tries the best of these without it (``trend="auto"``).
-        """
-        seasonal = [bool(self.seasonal)] if self.seasonal != "auto" else [season > 1]
-        trend = self.trend if self.trend != "auto" else True
-        windows = np.maximum(train_lengths - max(contexts) - self.horizon + 1, 0).sum()
-        small = windows < SMALL_DATA
-        if val_size and self.seasonal == "auto" and season > 1 and small:
-            seasonal = [True, False]
-        contexts = contexts if small else [max(contexts)]
-        return [Candidate(c, s, bool(trend)) for s in seasonal for c in contexts]
 
     def _cycles(
         self, blocks: list[np.ndarray], scaler: Scaler, phases: np.ndarray, season: int
@@ -382,30 +305,18 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         scaler = Scaler.fit(train_blocks, enabled=self.scaler == "standard")
         static_scaler = StaticScaler.fit(statics)
         static = static_scaler.transform(statics)
-        grid = self._grid(contexts, lengths.to_numpy() - val_size, val_size, season)
-        cycles: dict[bool, SeasonalCycles] = {}
+        cycles: dict[bool, FitData] = {}
 
-        def fit_one(candidate: Candidate) -> tuple:
-            if candidate.seasonal not in cycles:
-                m = season if candidate.seasonal else 1
-                cycles[candidate.seasonal] = self._cycles(train_blocks, scaler, phases, m)
-            data = FitData(
-                blocks, scaler, cycles[candidate.seasonal], phases, static, columns, season
-            )
-            return self._fit_candidate(data, candidate, val_size), data
+        def data_for(seasonal: bool) -> FitData:
+            if seasonal not in cycles:
+                found = self._cycles(train_blocks, scaler, phases, season if seasonal else 1)
+                cycles[seasonal] = FitData(blocks, scaler, found, phases, static, columns, season)
+            return cycles[seasonal]
 
-        fits = [fit_one(candidate) for candidate in grid]
-        if val_size and self.trend == "auto":  # then the best setting without the trend path
-            best = grid[int(np.argmin([fitted[0].best_val_loss for fitted, _ in fits]))]
-            grid.append(Candidate(best.context_length, best.seasonal, False))
-            fits.append(fit_one(grid[-1]))
-        scores = [fitted[0].best_val_loss if val_size else 0.0 for fitted, _ in fits]
-        (module, config, val_set, training), data = fits[int(np.argmin(scores))]
-        network = module.network.cpu().eval()
-        n_models = ensemble_size(len(training[0])) if self.n_models == "auto" else self.n_models
-        if n_models > 1:
-            members = [m.cpu().eval() for m in self._members(config, val_set, training, n_models)]
-            network = MedianEnsemble([network, *members]).eval()
+        train_lengths = lengths.to_numpy() - val_size
+        first = first_candidates(self, contexts, train_lengths, val_size, season)
+        result = search(self, first, data_for, val_size)
+        best, config, data = result.best, result.best.config, result.best.data
 
         self.columns_ = columns
         self.freq_ = freq
@@ -414,17 +325,17 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         self.context_length_ = config["context_length"]
         self.trend_ = bool(config["linear_path"])
         self.candidate_scores_ = [
-            (c.context_length, c.seasonal, c.trend, f[0].best_val_loss if val_size else None)
-            for c, (f, _) in zip(grid, fits, strict=True)
+            (*astuple(f.candidate), f.module.best_val_loss if val_size else None)
+            for f in result.tried
         ]
         self.network_config_ = config
         self.quantiles_ = self._training_quantiles()
-        self.network_ = network
-        self.n_models_ = n_models
-        self.best_val_loss_ = module.best_val_loss if val_size else None
+        self.network_ = result.network
+        self.n_models_ = result.n_models
+        self.best_val_loss_ = best.module.best_val_loss if val_size else None
         self.conformal_scores_ = None
-        if val_set is not None and self.quantiles_ is None:
-            self.conformal_scores_ = conformity_scores(self.network_, val_set)
+        if best.val_set is not None and self.quantiles_ is None:
+            self.conformal_scores_ = conformity_scores(self.network_, best.val_set)
         self.ids_ = pd.Index(lengths.index, name=columns.id)
         self.last_ds_ = frame.groupby(columns.id, sort=False)[columns.time].last().to_numpy()
         self.scaler_ = scaler
@@ -435,52 +346,6 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         self.context_ = np.stack([b[-self.context_length_ :] for b in blocks])
         self.n_features_in_ = len(columns.dynamic)
         return self
-
-    def _fit_candidate(
-        self, data: FitData, candidate: Candidate, val_size: int
-    ) -> tuple[Any, dict[str, Any], WindowDataset | None, tuple]:
-        """Train one network of ``candidate``'s context and trend path (cycles in ``data``).
-
-        Returns the module, its config, the validation windows and what a further
-        ensemble member needs (training windows, budget, weight decay).
-        """
-        context_length = candidate.context_length
-        train_blocks, val_blocks = train_val_blocks(data.blocks, val_size, context_length)
-        train_set = WindowDataset(
-            data.arrays(train_blocks, np.zeros(len(train_blocks), np.int64)),
-            context_length,
-            self.horizon,
-        )
-        val_set = None
-        if val_blocks:
-            starts = np.array(
-                [len(b) - len(v) for b, v in zip(data.blocks, val_blocks, strict=True)]
-            )
-            val_set = WindowDataset(data.arrays(val_blocks, starts), context_length, self.horizon)
-        n_windows = len(train_set)
-        # The linear path starts as the seasonal naive forecast, or as the naive one
-        # when the cycle is already removed (or is longer than the context).
-        season = data.season if data.cycles.season == 1 else 1
-        lag = season if 1 < season <= context_length else 1
-        config = self._network_config(
-            data.columns, data.static.shape[1], context_length, n_windows, lag, candidate.trend
-        )
-        budget, decay = self._budget(n_windows), self._weight_decay(n_windows)
-        module = train_network(self, config, train_set, val_set, budget, decay, self.random_state)
-        return module, config, val_set, (train_set, budget, decay)
-
-    def _members(
-        self, config: dict[str, Any], val_set, training, n_models: int
-    ) -> list[torch.nn.Module]:
-        """The ``n_models - 1`` further networks of the chosen setting (seeds + 1, + 2, ...)."""
-        train_set, budget, decay = training
-        seed = self.random_state
-        return [
-            train_network(
-                self, config, train_set, val_set, budget, decay, None if seed is None else seed + k
-            ).network
-            for k in range(1, n_models)
-        ]
 
     def cross_validation(
         self,
