@@ -8,7 +8,7 @@ TORCH ?= torch==2.13.0
 # The shared datasets sit beside the repository in development and CI.
 export ACMIX_TS_DATA ?= $(abspath ../shared/datasets)
 
-.PHONY: setup demo test test-all lint clean
+.PHONY: setup demo test test-all lint bench-env clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,17 @@ test: setup
 test-all: setup
 	$(BIN)/python -m pytest -q
 
+# The benchmark environment: the peers (statsforecast needs pandas < 3, so it gets its own
+# venv) and the real-world suite's data. `make bench-env`, then `.venv-bench/bin/python
+# benchmarks/realworld.py` or `benchmarks/peers.py`.
+BENCH_VENV ?= .venv-bench
+bench-env:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -c "import torch" 2>/dev/null || $(BENCH_VENV)/bin/python -m pip install -q "$(TORCH)"
+	$(BENCH_VENV)/bin/python -m pip install -q -e ".[bench,peers]"
+
 lint: setup
 	$(BIN)/ruff check acmix_ts tests benchmarks examples
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache
