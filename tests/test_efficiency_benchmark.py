@@ -204,9 +204,9 @@ def test_fit_pins_memory_only_when_training_on_cuda(
 ) -> None:
     seen = []
 
-    def spy(dataset, batch_size, shuffle, num_workers=0, pin_memory=False):
+    def spy(dataset, batch_size, shuffle, num_workers=0, pin_memory=False, **kwargs):
         seen.append(pin_memory)
-        return make_loader(dataset, batch_size, shuffle, num_workers, pin_memory=False)
+        return make_loader(dataset, batch_size, shuffle, num_workers, False, **kwargs)
 
     monkeypatch.setattr(fitting_module, "make_loader", spy)
     monkeypatch.setattr(fitting_module, "trains_on_cuda", lambda kwargs: on_cuda)

@@ -16,7 +16,8 @@ from .config import ACMixConfig
 class MedianEnsemble(nn.Module):
     """Networks trained from different seeds, combined by the median of their forecasts.
 
-    The median (not the mean) keeps one member that diverged from moving the forecast.
+    The median (not the mean) keeps one member that diverged from moving the forecast;
+    for an even number of members it is the lower of the two middle values.
     It exposes the members' ``config`` and forward signature, so that prediction,
     conformal scoring and export treat it as one network.
 
@@ -45,4 +46,20 @@ class MedianEnsemble(nn.Module):
     ) -> Tensor:
         """Median over members of their forecasts (B, H, C, Q)."""
         outputs = [m(y, past_covariates, future_covariates, static) for m in self.members]
-        return torch.stack(outputs).median(dim=0).values  # (B, H, C, Q)
+        stacked = torch.stack(outputs)  # (M, B, H, C, Q)
+        # The (lower) median through a sort: torch.median has no ONNX export.
+        return stacked.sort(dim=0).values[(len(self.members) - 1) // 2]  # (B, H, C, Q)
+
+    @property
+    def n_tokens(self) -> int:
+        """Tokens per sequence of every member."""
+        return self.members[0].n_tokens
+
+    def fusion_weights(self) -> list[dict[str, Tensor]]:
+        """The first member's fusion weights of its last forward pass (see ACMixNetwork)."""
+        return self.members[0].fusion_weights()
+
+    def set_attention_scale(self, scale: float) -> None:
+        """Scale the attention path of every member (see ACMixNetwork)."""
+        for member in self.members:
+            member.set_attention_scale(scale)

@@ -18,6 +18,7 @@ TINY = dict(
     window_size=2,
     seasonal=True,  # one fit per fit() ("auto" would score with and without the cycle)
     n_models=1,
+    trend=True,  # likewise: "auto" would also fit without the trend path
     max_epochs=2,
     batch_size=32,
     random_state=0,
