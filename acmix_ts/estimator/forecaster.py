@@ -250,16 +250,6 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
             return [int(self.context_length)]
         return context_candidates(shortest - val_size, self.horizon, season)
 
-    def _cycles(
-        self, blocks: list[np.ndarray], scaler: Scaler, phases: np.ndarray, season: int
-    ) -> SeasonalCycles:
-        """Cycles of the targets of ``blocks`` in scaled units (``season`` 1: none)."""
-        n_y = len(self._columns().targets)
-        scaled = [
-            (b[:, :n_y] - scaler.mean[i, :n_y]) / scaler.std[i, :n_y] for i, b in enumerate(blocks)
-        ]
-        return SeasonalCycles.fit(scaled, phases, season)
-
     def fit(
         self,
         df: pd.DataFrame | pd.Series,
@@ -309,7 +299,9 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
 
         def data_for(seasonal: bool) -> FitData:
             if seasonal not in cycles:
-                found = self._cycles(train_blocks, scaler, phases, season if seasonal else 1)
+                found = SeasonalCycles.fit_targets(
+                    train_blocks, scaler, len(columns.targets), phases, season if seasonal else 1
+                )
                 cycles[seasonal] = FitData(blocks, scaler, found, phases, static, columns, season)
             return cycles[seasonal]
 

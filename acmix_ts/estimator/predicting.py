@@ -189,16 +189,16 @@ class PredictMixin:
         season = self.cycles_.season
         firsts = pd.DatetimeIndex(frame.groupby(columns.id, sort=False)[columns.time].first())
         phases = first_phases(firsts, self.freq_, season)
-        n_y = len(columns.targets)
-        scaled = [(b[:, :n_y] - mean[i, :n_y]) / std[i, :n_y] for i, b in enumerate(blocks)]
-        cycles = SeasonalCycles.fit(scaled, phases, season)  # for series fit never saw
+        scaler = Scaler(mean, std)
+        # Cycles for series fit never saw; the known ones keep theirs.
+        cycles = SeasonalCycles.fit_targets(blocks, scaler, len(columns.targets), phases, season)
         seen = known >= 0
         cycles.cycles[seen] = self.cycles_.cycles[known[seen]]
         return History(
             ids=ids,
             last_ds=frame.groupby(columns.id, sort=False)[columns.time].last().to_numpy(),
             context=np.stack([b[-length:] for b in blocks]),
-            scaler=Scaler(mean, std),
+            scaler=scaler,
             static=self._static_for(frame, ids, known, static_df),
             cycles=cycles,
             next_phase=np.mod(phases + sizes.to_numpy(), season),

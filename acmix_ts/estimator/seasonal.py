@@ -27,6 +27,8 @@ import pandas as pd
 from pandas.tseries import offsets
 from pandas.tseries.frequencies import to_offset
 
+from acmix_ts.estimator.prepare import Scaler
+
 RECENT_SEASONS = 5  # seasons of history the cycle is estimated from (the last ones)
 
 _MONTHS = {
@@ -130,6 +132,16 @@ class SeasonalCycles:
             return cls(1, np.zeros((len(blocks), 1, width)))
         cycles = [estimate_cycle(b, int(p), season) for b, p in zip(blocks, phases, strict=True)]
         return cls(season, np.stack(cycles) if cycles else np.zeros((0, season, width)))
+
+    @classmethod
+    def fit_targets(
+        cls, blocks: list[np.ndarray], scaler: Scaler, n_targets: int, phases: np.ndarray,
+        season: int,
+    ) -> SeasonalCycles:  # fmt: skip
+        """Cycles of the first ``n_targets`` columns of raw ``blocks``, in ``scaler``'s units."""
+        mean, std = scaler.mean[:, :n_targets], scaler.std[:, :n_targets]
+        scaled = [(b[:, :n_targets] - mean[i]) / std[i] for i, b in enumerate(blocks)]
+        return cls.fit(scaled, phases, season)
 
     def take(self, rows: np.ndarray) -> SeasonalCycles:
         """The cycles of the series at ``rows``."""
