@@ -61,7 +61,7 @@ class FitData:
     def arrays(self, parts: list[np.ndarray], starts: np.ndarray) -> list[SeriesArrays]:
         """Scaled, de-seasonalised arrays of ``parts``; part i starts at row ``starts[i]``."""
         cycles = [
-            self.cycles.take(np.array([i])).values(self.phases[i : i + 1] + start, len(part))[0]
+            self.cycles.of_series(i, self.phases[i] + start, len(part))
             for i, (part, start) in enumerate(zip(parts, starts, strict=True))
         ]
         return to_series_arrays(parts, self.scaler, self.static, self.columns, cycles)

@@ -143,9 +143,9 @@ class SeasonalCycles:
         scaled = [(b[:, :n_targets] - mean[i]) / std[i] for i, b in enumerate(blocks)]
         return cls.fit(scaled, phases, season)
 
-    def take(self, rows: np.ndarray) -> SeasonalCycles:
-        """The cycles of the series at ``rows``."""
-        return SeasonalCycles(self.season, self.cycles[rows])
+    def of_series(self, row: int, phase: int, steps: int) -> np.ndarray:
+        """The cycle of series ``row`` over ``steps`` steps from ``phase``: (steps, C)."""
+        return self.cycles[row, np.mod(phase + np.arange(steps), self.season)]
 
     def values(self, phases: np.ndarray, steps: int) -> np.ndarray:
         """The cycle over ``steps`` steps starting at each series' ``phases``: (n, steps, C)."""
