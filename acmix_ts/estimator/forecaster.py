@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import astuple
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from acmix_ts.data.calendar import infer_freq
-from acmix_ts.data.frames import Columns, check_order, check_values, group_series, static_table
-from acmix_ts.data.frames import to_long as frame_to_long
-from acmix_ts.estimator.auto import (
-    context_candidates,
-    infer_season_length,
-)
-from acmix_ts.estimator.conformal import conformity_scores
-from acmix_ts.estimator.fitting import (
-    FitData,
-    resolve_val_size,
-)
+from acmix_ts.data.frames import Columns
 from acmix_ts.estimator.params import as_names, check_params
-from acmix_ts.estimator.predicting import PredictMixin
-from acmix_ts.estimator.prepare import (
-    Scaler,
-    StaticScaler,
-    series_blocks,
-)
-from acmix_ts.estimator.search import first_candidates, search
-from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
+from acmix_ts.estimator.state import FittedState
 
 
-class ACMixForecaster(PredictMixin, BaseEstimator):
+class ACMixForecaster(BaseEstimator):
     """Global forecaster built on an ACMix network (attention + convolution, Pan et al. 2022).
 
     One network is trained on every window of every series; each variable is its own
@@ -227,29 +206,6 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         chosen = self.quantiles if self.quantiles is not None else (0.1, 0.5, 0.9)
         return tuple(sorted({float(q) for q in chosen} | {0.5}))
 
-    def _validated_frame(self, df: Any, columns: Columns, where: str) -> pd.DataFrame:
-        frame = group_series(frame_to_long(df, columns, where), columns)
-        check_values(frame, columns, columns.dynamic, where)
-        check_order(frame, columns, where)
-        return frame
-
-    def _check_lengths(self, lengths: pd.Series, context_length: int, val_size: int) -> None:
-        needed = context_length + self.horizon + val_size
-        short = lengths[lengths < needed]
-        if len(short):
-            first = short.index[0]
-            raise ValueError(
-                f"Series {first!r} has {short.iloc[0]} observations, fewer than "
-                f"context_length + horizon{' + val_size' if val_size else ''} = {needed} "
-                f"({len(short)} series are that short). Use a shorter context_length or "
-                "horizon, a smaller val_size, or drop the short series."
-            )
-
-    def _contexts(self, shortest: int, val_size: int, season: int) -> list[int]:
-        if self.context_length != "auto":
-            return [int(self.context_length)]
-        return context_candidates(shortest - val_size, self.horizon, season)
-
     def fit(
         self,
         df: pd.DataFrame | pd.Series,
@@ -277,67 +233,55 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
         ACMixForecaster
             The fitted estimator.
         """
+        from acmix_ts.estimator.fit_state import fit_state
+
         check_params(self)
-        columns = self._columns()
-        frame = self._validated_frame(df, columns, "df")
-        freq = infer_freq(frame, columns, self.freq, "df")
-        season = self.season_length or infer_season_length(freq)
-        lengths = frame.groupby(columns.id, sort=False).size()
-        fixed = None if self.context_length == "auto" else int(self.context_length)
-        val_size = resolve_val_size(lengths.to_numpy(), val_size, self.horizon, fixed)
-        contexts = self._contexts(int(lengths.min()), val_size, season)
-        self._check_lengths(lengths, min(contexts), val_size)
-        statics = static_table(frame, columns, static_df, "df")
-        blocks = series_blocks(frame, columns)
-        firsts = pd.DatetimeIndex(frame.groupby(columns.id, sort=False)[columns.time].first())
-        phases = first_phases(firsts, freq, season)
-        train_blocks = [b[: len(b) - val_size] for b in blocks]
-        scaler = Scaler.fit(train_blocks, enabled=self.scaler == "standard")
-        static_scaler = StaticScaler.fit(statics)
-        static = static_scaler.transform(statics)
-        cycles: dict[bool, FitData] = {}
-
-        def data_for(seasonal: bool) -> FitData:
-            if seasonal not in cycles:
-                found = SeasonalCycles.fit_targets(
-                    train_blocks, scaler, len(columns.targets), phases, season if seasonal else 1
-                )
-                cycles[seasonal] = FitData(blocks, scaler, found, phases, static, columns, season)
-            return cycles[seasonal]
-
-        train_lengths = lengths.to_numpy() - val_size
-        first = first_candidates(self, contexts, train_lengths, val_size, season)
-        result = search(self, first, data_for, val_size)
-        best, config, data = result.best, result.best.config, result.best.data
-
-        self.columns_ = columns
-        self.freq_ = freq
-        self.season_length_ = season
-        self.seasonal_ = data.cycles.season > 1
-        self.context_length_ = config["context_length"]
-        self.trend_ = bool(config["linear_path"])
-        self.candidate_scores_ = [
-            (*astuple(f.candidate), f.module.best_val_loss if val_size else None)
-            for f in result.tried
-        ]
-        self.network_config_ = config
-        self.quantiles_ = self._training_quantiles()
-        self.network_ = result.network
-        self.n_models_ = result.n_models
-        self.best_val_loss_ = best.module.best_val_loss if val_size else None
-        self.conformal_scores_ = None
-        if best.val_set is not None and self.quantiles_ is None:
-            self.conformal_scores_ = conformity_scores(self.network_, best.val_set)
-        self.ids_ = pd.Index(lengths.index, name=columns.id)
-        self.last_ds_ = frame.groupby(columns.id, sort=False)[columns.time].last().to_numpy()
-        self.scaler_ = scaler
-        self.cycles_ = data.cycles
-        self.next_phase_ = np.mod(phases + lengths.to_numpy(), data.cycles.season)
-        self.static_scaler_ = static_scaler
-        self.static_ = static
-        self.context_ = np.stack([b[-self.context_length_ :] for b in blocks])
-        self.n_features_in_ = len(columns.dynamic)
+        self._set_state(fit_state(self, df, val_size, static_df))
         return self
+
+    def predict(
+        self,
+        h: int | None = None,
+        df: pd.DataFrame | pd.Series | None = None,
+        futr_df: pd.DataFrame | None = None,
+        static_df: pd.DataFrame | None = None,
+        level: Sequence[float] | None = None,
+        quantiles: Sequence[float] | None = None,
+    ) -> pd.DataFrame:
+        """Forecast the ``h`` steps after the end of each series.
+
+        Parameters
+        ----------
+        h : int, optional
+            Steps to forecast, at most ``horizon`` (the default).
+        df : pandas.DataFrame or Series, optional
+            New history to forecast from (same layout as in ``fit``), for the training
+            series or for series the model has never seen. Defaults to the end of the
+            training data.
+        futr_df : pandas.DataFrame, optional
+            ``id_col``, ``time_col`` and the future covariates for the ``h`` timestamps
+            after each series' end; required when the model has future covariates.
+        static_df : pandas.DataFrame, optional
+            Static covariates of series not seen in ``fit``.
+        level : sequence of float, optional
+            Central interval levels in percent, e.g. ``[80, 95]``: adds
+            ``ACMix-lo-80`` / ``ACMix-hi-80`` columns. With ``loss="quantile"`` they are
+            the trained quantiles (which must include them); with a point loss they are
+            split-conformal intervals from the validation windows of ``fit``
+            (:mod:`acmix_ts.estimator.conformal`), which needs ``val_size > 0``.
+        quantiles : sequence of float, optional
+            Adds ``ACMix-q-0.1``-style columns (trained quantiles only).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``id_col``, ``time_col`` and the model column(s): ``ACMix`` for one target,
+            ``ACMix_<target>`` for several.
+        """
+        from acmix_ts.estimator.predicting import predict
+
+        self._check_fitted()
+        return predict(self, h, df, futr_df, static_df, level, quantiles)
 
     def cross_validation(
         self,
@@ -387,11 +331,25 @@ class ACMixForecaster(PredictMixin, BaseEstimator):
 
         return load(cls, path)
 
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "network_")
+    # ---------------------------------------------------------- fitted state
+    def _set_state(self, state: FittedState) -> None:
+        self.state_ = state
+        self.n_features_in_ = len(state.columns.dynamic)
 
-    def _device(self) -> torch.device:
-        return next(iter(self.network_.parameters()), torch.empty(0)).device
+    def __getattr__(self, name: str) -> Any:
+        """The fields of ``state_`` as fitted attributes: ``context_length_``, ``scaler_`` ..."""
+        if name.endswith("_") and name[:-1] in FittedState.names():
+            state = self.__dict__.get("state_")
+            if state is not None:
+                return getattr(state, name[:-1])
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __dir__(self) -> list[str]:
+        fitted = [f"{n}_" for n in FittedState.names()] if "state_" in self.__dict__ else []
+        return sorted({*super().__dir__(), *fitted})
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return "state_" in self.__dict__
 
     def _check_fitted(self) -> None:
         check_is_fitted(self)

@@ -1,173 +1,366 @@
 """Saving and loading a fitted estimator without pickles.
 
-A saved estimator is a directory: ``config.json`` (parameters, fitted metadata and the
-library versions), ``weights.safetensors`` (the network) and ``state.safetensors``
-(scalers and the stored contexts). Loading reads tensors only; nothing is executed.
+A saved estimator is a directory of three files:
+
+- ``weights.safetensors``: the network;
+- ``state.safetensors``: scalers, cycles, the stored contexts, conformal scores;
+- ``config.json``: the format version, the library versions, the parameters, the
+  fitted metadata and the SHA-256 of the two other files (the manifest).
+
+``save`` writes into a temporary folder beside the target and renames it into place,
+so that a crash leaves the previous model (or nothing) behind, never a mix. ``load``
+checks the manifest, the format version, the configuration and every tensor's shape
+from the safetensors headers before it builds anything; nothing in the files is
+executed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import numbers
 import os
+import shutil
+import tempfile
 import warnings
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from acmix_ts.data.frames import Columns
 from acmix_ts.estimator.prepare import Scaler, StaticScaler
 from acmix_ts.estimator.seasonal import SeasonalCycles
+from acmix_ts.estimator.state import FittedState
 from acmix_ts.nn import ACMixConfig, ACMixNetwork, MedianEnsemble
 
-FORMAT = "acmix_ts.ACMixForecaster/2"
+FORMAT = "acmix_ts.ACMixForecaster"
+FORMAT_VERSION = 3
+FILES = ("weights.safetensors", "state.safetensors")
+# FittedState fields stored as they are in config.json; the others are converted.
+META_FIELDS = (
+    "freq", "network_config", "quantiles", "context_length", "season_length", "seasonal",
+    "trend", "n_models", "best_val_loss",
+)  # fmt: skip
+SECTIONS = ("versions", "params", "fitted", "files")
+
+
+# -------------------------------------------------------------------------- save
+def save(estimator: Any, path: str | os.PathLike) -> None:
+    """Write ``estimator`` (fitted) to the directory ``path``, atomically."""
+    estimator._check_fitted()
+    target = Path(path)
+    if target.exists() and not _replaceable(target):
+        raise FileExistsError(
+            f"{target} exists and is not a saved ACMixForecaster; save refuses to replace "
+            "it. Choose another path or remove it."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-", dir=target.parent))
+    try:
+        _write(estimator, staging)
+        _swap_in(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write(estimator: Any, folder: Path) -> None:
+    state: FittedState = estimator.state_
+    weights = {k: v.detach().cpu().contiguous() for k, v in state.network.state_dict().items()}
+    save_file(weights, folder / FILES[0])
+    save_file(_arrays(state), folder / FILES[1])
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "versions": _versions(),
+        "params": _jsonable_params(estimator.get_params(deep=False)),
+        "fitted": _metadata(state),
+        "files": {name: _sha256(folder / name) for name in FILES},
+    }
+    (folder / "config.json").write_text(json.dumps(config, indent=2, default=_plain))
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Rename ``staging`` to ``target``; an older model there is moved aside first."""
+    if not target.exists():
+        staging.rename(target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    old.rmdir()
+    target.rename(old)
+    try:
+        staging.rename(target)
+    except BaseException:
+        old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _replaceable(target: Path) -> bool:
+    """An existing model folder (or an empty one) may be replaced by ``save``."""
+    if not target.is_dir():
+        return False
+    names = {p.name for p in target.iterdir()}
+    return not names or names <= {"config.json", *FILES}
+
+
+def _versions() -> dict[str, str]:
+    import pytorch_lightning
+
+    import acmix_ts
+
+    return {
+        "acmix_ts": acmix_ts.__version__,
+        "torch": torch.__version__,
+        "pytorch_lightning": pytorch_lightning.__version__,
+    }
+
+
+def _metadata(state: FittedState) -> dict[str, Any]:
+    last = pd.DatetimeIndex(state.last_ds)
+    meta = {name: getattr(state, name) for name in META_FIELDS}
+    return {
+        **meta,
+        "candidate_scores": [list(c) for c in state.candidate_scores],
+        "columns": dataclasses.asdict(state.columns),
+        "ids": state.ids.tolist(),
+        # The zone's name, not a fixed offset, so that DST changes survive a round trip.
+        "time_zone": None if last.tz is None else str(last.tz),
+        "last_ds": [t.isoformat() for t in (last if last.tz is None else last.tz_convert("UTC"))],
+    }
+
+
+def _arrays(state: FittedState) -> dict[str, torch.Tensor]:
+    arrays = {
+        "scaler_mean": state.scaler.mean,
+        "scaler_std": state.scaler.std,
+        "static_mean": state.static_scaler.mean,
+        "static_std": state.static_scaler.std,
+        "static": state.static,
+        "context": state.context,
+        "cycles": state.cycles.cycles,
+        "next_phase": state.next_phase,
+    }
+    if state.conformal_scores is not None:
+        arrays["conformal_scores"] = state.conformal_scores
+    return {
+        k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float64)) for k, v in arrays.items()
+    }
 
 
 def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
     clean = {}
     for key, value in params.items():
-        try:
-            json.dumps(value)
-            clean[key] = value
-        except TypeError:
-            kept = {k: v for k, v in value.items() if _is_json(v)}
-            warnings.warn(
-                f"{key} entries {sorted(set(value) - set(kept))} are objects and are not "
-                "saved; pass them again after load with set_params.",
-                stacklevel=3,
-            )
-            clean[key] = kept
+        if _is_json(value):
+            clean[key] = _plain_tree(value)
+            continue
+        kept = {k: v for k, v in value.items() if _is_json(v)}
+        warnings.warn(
+            f"{key} entries {sorted(set(value) - set(kept))} are objects and are not "
+            "saved; pass them again after load with set_params.",
+            stacklevel=4,
+        )
+        clean[key] = _plain_tree(kept)
     return clean
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python numbers (``json.dumps``'s ``default``)."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _plain_tree(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=_plain))
 
 
 def _is_json(value: Any) -> bool:
     try:
-        json.dumps(value)
+        json.dumps(value, default=_plain)
         return True
-    except TypeError:
+    except (TypeError, ValueError):
         return False
 
 
-def save(estimator: Any, path: str | os.PathLike) -> None:
-    """Write ``estimator`` (fitted) to the directory ``path``."""
-    import pytorch_lightning
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
-    import acmix_ts
 
-    estimator._check_fitted()
-    target = Path(path)
-    target.mkdir(parents=True, exist_ok=True)
-    config = {
-        "format": FORMAT,
-        "versions": {
-            "acmix_ts": acmix_ts.__version__,
-            "torch": torch.__version__,
-            "pytorch_lightning": pytorch_lightning.__version__,
-        },
-        "params": _jsonable_params(estimator.get_params(deep=False)),
-        "fitted": {
-            "columns": asdict(estimator.columns_),
-            "freq": estimator.freq_,
-            "network_config": estimator.network_config_,
-            "quantiles": estimator.quantiles_,
-            "context_length": estimator.context_length_,
-            "season_length": estimator.season_length_,
-            "seasonal": estimator.seasonal_,
-            "trend": estimator.trend_,
-            "n_members": len(getattr(estimator.network_, "members", [None])),
-            "candidate_scores": [list(c) for c in estimator.candidate_scores_],
-            "best_val_loss": estimator.best_val_loss_,
-            "ids": estimator.ids_.tolist(),
-            "last_ds": [pd.Timestamp(t).isoformat() for t in estimator.last_ds_],
-        },
-    }
-    (target / "config.json").write_text(json.dumps(config, indent=2))
-    weights = {k: v.detach().cpu().contiguous() for k, v in estimator.network_.state_dict().items()}
-    save_file(weights, target / "weights.safetensors")
-    arrays = {
-        "scaler_mean": estimator.scaler_.mean,
-        "scaler_std": estimator.scaler_.std,
-        "static_mean": estimator.static_scaler_.mean,
-        "static_std": estimator.static_scaler_.std,
-        "static": estimator.static_,
-        "context": estimator.context_,
-        "cycles": estimator.cycles_.cycles,
-        "next_phase": estimator.next_phase_,
-    }
-    if estimator.conformal_scores_ is not None:
-        arrays["conformal_scores"] = estimator.conformal_scores_
-    save_file(
-        {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float64)) for k, v in arrays.items()},
-        target / "state.safetensors",
-    )
+# -------------------------------------------------------------------------- load
+def load(cls: type, path: str | os.PathLike) -> Any:
+    """Read an estimator written by :func:`save`; checks everything before building."""
+    source = Path(path)
+    config = _read_config(source)
+    _check_manifest(source, config["files"])
+    estimator = _estimator(cls, config["params"])
+    fitted = config["fitted"]
+    network_config = _network_config(fitted, estimator)
+    n_members = fitted.get("n_models")
+    if not isinstance(n_members, int) or isinstance(n_members, bool) or not 1 <= n_members <= 64:
+        raise ValueError(f"The saved n_models must be an int in [1, 64]. Got {n_members!r}.")
+    network = _build_network(network_config, n_members, source / FILES[0])
+    arrays = {k: v.numpy() for k, v in _read_tensors(source / FILES[1]).items()}
+    try:
+        state = _state(fitted, arrays, network)
+    except (KeyError, TypeError, ValueError, IndexError) as err:
+        raise ValueError(f"{source} holds an inconsistent fitted state ({err}).") from err
+    state.check()
+    estimator._set_state(state)
+    return estimator
+
+
+def _read_config(source: Path) -> dict[str, Any]:
+    config_path = source / "config.json"
+    if not config_path.is_file():
+        raise FileNotFoundError(f"No config.json in {source}: not a saved ACMixForecaster.")
+    try:
+        config = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{config_path} is not valid JSON ({err}).") from err
+    if not isinstance(config, dict) or not str(config.get("format", "")).startswith(FORMAT):
+        raise ValueError(f"{config_path} was not written by ACMixForecaster.save.")
+    version = config.get("format_version")
+    if version != FORMAT_VERSION:
+        written = config.get("versions", {}).get("acmix_ts", "an older acmix_ts")
+        import acmix_ts
+
+        raise ValueError(
+            f"{source} was saved in model format version {version or 'unknown'} (by "
+            f"acmix_ts {written}); this acmix_ts ({acmix_ts.__version__}) reads version "
+            f"{FORMAT_VERSION}. Load it with acmix_ts {written} or fit and save it again."
+        )
+    missing = [s for s in SECTIONS if not isinstance(config.get(s), dict)]
+    if missing:
+        raise ValueError(f"{config_path} lacks the section(s) {missing}; it is incomplete.")
+    return config
+
+
+def _check_manifest(source: Path, files: dict[str, Any]) -> None:
+    for name in FILES:
+        path = source / name
+        if not path.is_file():
+            raise ValueError(f"{source} lacks {name}; the saved model is incomplete.")
+        if _sha256(path) != files.get(name):
+            raise ValueError(
+                f"{path} does not belong to {source / 'config.json'} (its SHA-256 differs "
+                "from the one saved with it): the files come from different saves or were "
+                "changed. Save the model again."
+            )
+
+
+def _estimator(cls: type, params: dict[str, Any]) -> Any:
+    from acmix_ts.estimator.params import check_params
+
+    known = set(cls().get_params(deep=False))
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ValueError(f"The saved parameters hold unknown names {unknown}.")
+    estimator = cls(**{k: _tuple(v) for k, v in params.items()})
+    check_params(estimator)
+    return estimator
+
+
+def _network_config(fitted: dict[str, Any], estimator: Any) -> ACMixConfig:
+    raw = fitted.get("network_config")
+    if not isinstance(raw, dict):
+        raise ValueError("The saved model lacks its network_config.")
+    config = ACMixConfig.from_dict(raw)
+    if config.horizon != estimator.horizon:
+        raise ValueError(
+            f"The saved network forecasts {config.horizon} steps but the saved horizon "
+            f"parameter is {estimator.horizon}; the config is inconsistent."
+        )
+    return config
+
+
+def _build_network(config: ACMixConfig, n_members: int, weights: Path) -> torch.nn.Module:
+    """The network, once its shapes (built on the meta device) match the file's header."""
+
+    def make() -> torch.nn.Module:
+        if n_members == 1:
+            return ACMixNetwork(config)
+        return MedianEnsemble([ACMixNetwork(config) for _ in range(n_members)])
+
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in make().state_dict().items()}
+    stored = _header_shapes(weights)
+    if stored != expected:
+        diff = sorted(set(stored) ^ set(expected)) or [
+            k for k in expected if stored[k] != expected[k]
+        ]
+        raise ValueError(
+            f"The weights in {weights} do not fit the saved network configuration (first "
+            f"differences: {diff[:3]}); the files are corrupt or were edited."
+        )
+    tensors = _read_tensors(weights)
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not v.isfinite().all()]
+    if bad:
+        raise ValueError(f"The weights in {weights} hold NaN or inf (in {bad[:3]}).")
+    network = make()
+    network.load_state_dict(tensors)
+    return network.eval()
+
+
+def _header_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return {k: tuple(handle.get_slice(k).get_shape()) for k in handle.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise _unreadable(path, err) from err
 
 
 def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(path)
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
-        raise ValueError(
-            f"{path} is not a readable safetensors file ({err}). It is corrupt or was not "
-            "written by ACMixForecaster.save; save the model again."
-        ) from err
+        raise _unreadable(path, err) from err
 
 
-def load(cls: type, path: str | os.PathLike) -> Any:
-    """Read an estimator written by :func:`save`."""
-    source = Path(path)
-    config_path = source / "config.json"
-    if not config_path.is_file():
-        raise FileNotFoundError(f"No config.json in {source}: not a saved ACMixForecaster.")
-    try:
-        config = json.loads(config_path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{config_path} is not valid JSON ({err}).") from err
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ValueError(f"{config_path} was not written by ACMixForecaster.save.")
-    fitted = config["fitted"]
-    estimator = cls(**{k: _tuple(v) for k, v in config["params"].items()})
-    network_config = ACMixConfig.from_dict(fitted["network_config"])
-    network: torch.nn.Module = ACMixNetwork(network_config)
-    if fitted["n_members"] > 1:
-        members = [ACMixNetwork(network_config) for _ in range(fitted["n_members"])]
-        network = MedianEnsemble(members)
-    try:
-        network.load_state_dict(_read_tensors(source / "weights.safetensors"))
-    except RuntimeError as err:
-        raise ValueError(
-            f"The weights in {source / 'weights.safetensors'} do not fit the saved network "
-            f"configuration ({err})."
-        ) from err
-    arrays = {k: v.numpy() for k, v in _read_tensors(source / "state.safetensors").items()}
-    estimator.columns_ = Columns(**{k: _tuple(v) for k, v in fitted["columns"].items()})
-    estimator.freq_ = fitted["freq"]
-    estimator.network_config_ = fitted["network_config"]
-    estimator.quantiles_ = None if fitted["quantiles"] is None else tuple(fitted["quantiles"])
-    estimator.best_val_loss_ = fitted["best_val_loss"]
-    estimator.network_ = network.eval()
-    estimator.ids_ = pd.Index(fitted["ids"], name=estimator.columns_.id)
-    estimator.last_ds_ = pd.DatetimeIndex(fitted["last_ds"]).to_numpy()
-    estimator.scaler_ = Scaler(arrays["scaler_mean"], arrays["scaler_std"])
-    estimator.static_scaler_ = StaticScaler(arrays["static_mean"], arrays["static_std"])
-    estimator.static_ = arrays["static"]
-    estimator.context_ = arrays["context"]
-    estimator.context_length_ = int(fitted["context_length"])
-    estimator.season_length_ = int(fitted["season_length"])
-    estimator.seasonal_ = bool(fitted["seasonal"])
-    estimator.trend_ = bool(fitted["trend"])
-    estimator.n_models_ = int(fitted["n_members"])
-    estimator.candidate_scores_ = [tuple(c) for c in fitted["candidate_scores"]]
+def _unreadable(path: Path, err: Exception) -> ValueError:
+    return ValueError(
+        f"{path} is not a readable safetensors file ({err}). It is corrupt or was not "
+        "written by ACMixForecaster.save; save the model again."
+    )
+
+
+def _state(fitted: dict[str, Any], arrays: dict[str, np.ndarray], network: Any) -> FittedState:
+    columns = Columns(**{k: _tuple(v) for k, v in fitted["columns"].items()})
+    last = pd.DatetimeIndex(fitted["last_ds"])
+    if fitted.get("time_zone"):
+        last = last.tz_convert(fitted["time_zone"])
     cycles = arrays["cycles"]
-    estimator.cycles_ = SeasonalCycles(cycles.shape[1], cycles)
-    estimator.next_phase_ = arrays["next_phase"].astype(np.int64)
-    estimator.conformal_scores_ = arrays.get("conformal_scores")
-    estimator.n_features_in_ = len(estimator.columns_.dynamic)
-    return estimator
+    meta = {name: fitted[name] for name in META_FIELDS}
+    meta["quantiles"] = None if meta["quantiles"] is None else tuple(meta["quantiles"])
+    return FittedState(
+        columns=columns,
+        network=network,
+        candidate_scores=[tuple(c) for c in fitted["candidate_scores"]],
+        conformal_scores=arrays.get("conformal_scores"),
+        ids=pd.Index(fitted["ids"], name=columns.id),
+        last_ds=last,
+        scaler=Scaler(arrays["scaler_mean"], arrays["scaler_std"]),
+        static_scaler=StaticScaler(arrays["static_mean"], arrays["static_std"]),
+        static=arrays["static"],
+        context=arrays["context"],
+        cycles=SeasonalCycles(cycles.shape[1], cycles),
+        next_phase=arrays["next_phase"].astype(np.int64),
+        **meta,
+    )
 
 
 def _tuple(value: Any) -> Any:

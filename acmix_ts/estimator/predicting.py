@@ -1,23 +1,27 @@
-"""``predict`` of :class:`~acmix_ts.estimator.ACMixForecaster`: contexts in, long frame out.
+"""``predict`` of :class:`~acmix_ts.ACMixForecaster`: contexts in, long frame out.
 
+:func:`predict` reads top to bottom; the steps it calls follow it in this file.
 Prediction is a plain ``torch.no_grad()`` pass on the device the network lives on, in
 chunks of series; no Lightning Trainer is built.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from acmix_ts.data.calendar import future_dates, infer_freq
-from acmix_ts.data.frames import Columns, static_table
+from acmix_ts.data.frames import static_table
 from acmix_ts.estimator.conformal import context_scale, half_width
-from acmix_ts.estimator.prepare import Scaler, series_blocks
+from acmix_ts.estimator.prepare import Scaler, series_blocks, validated_frame
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
+from acmix_ts.estimator.state import FittedState
 
 CHUNK = 1024  # series per forward pass
 
@@ -27,12 +31,18 @@ class History:
     """What a forecast starts from: one row per series."""
 
     ids: pd.Index
-    last_ds: np.ndarray
+    last_ds: pd.DatetimeIndex
     context: np.ndarray  # (n, L, D) raw values of the dynamic columns
     scaler: Scaler
     static: np.ndarray  # (n, S) scaled
     cycles: SeasonalCycles  # per-series seasonal cycles of the targets, scaled units
     next_phase: np.ndarray  # (n,) phase of the season at the first forecast step
+
+    @classmethod
+    def of(cls, state: FittedState) -> History:
+        """The end of the training data."""
+        return cls(state.ids, state.last_ds, state.context, state.scaler, state.static,
+                   state.cycles, state.next_phase)  # fmt: skip
 
 
 def interval_quantiles(level: Sequence[float]) -> list[tuple[str, float]]:
@@ -46,270 +56,298 @@ def interval_quantiles(level: Sequence[float]) -> list[tuple[str, float]]:
     return pairs
 
 
-class PredictMixin:
-    """The prediction half of the estimator (expects the attributes ``fit`` sets)."""
+def predict(
+    model: Any,
+    h: int | None = None,
+    df: pd.DataFrame | pd.Series | None = None,
+    futr_df: pd.DataFrame | None = None,
+    static_df: pd.DataFrame | None = None,
+    level: Sequence[float] | None = None,
+    quantiles: Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """:meth:`ACMixForecaster.predict <acmix_ts.ACMixForecaster.predict>` of the fitted ``model``.
 
-    def predict(
-        self,
-        h: int | None = None,
-        df: pd.DataFrame | pd.Series | None = None,
-        futr_df: pd.DataFrame | None = None,
-        static_df: pd.DataFrame | None = None,
-        level: Sequence[float] | None = None,
-        quantiles: Sequence[float] | None = None,
-    ) -> pd.DataFrame:
-        """Forecast the ``h`` steps after the end of each series.
+    The steps, top to bottom: check the request, find the history (the end of the
+    training data or ``df``'s tail), the future covariates, one batched forward pass,
+    the long frame, and the conformal intervals.
+    """
+    state: FittedState = model.state_
+    h = check_h(h, model.horizon)
+    levels = check_levels(level)
+    conformal = levels is not None and state.quantiles is None
+    extra = extra_quantiles(state, None if conformal else levels, quantiles)
+    widths = conformal_widths(state, levels, h) if conformal else []
+    if df is None:
+        history = History.of(state)
+    else:
+        history = history_from(state, df, static_df, model.scaler == "standard")
+    future = future_block(state, futr_df, history, h, model.horizon)
+    forecast = forecast_values(state, history, future, model.horizon)  # (n, H, C, Q)
+    frame = to_frame(state, history, forecast[:, :h], extra, model.model_name)
+    return add_intervals(state, frame, history, widths, model)
 
-        Parameters
-        ----------
-        h : int, optional
-            Steps to forecast, at most ``horizon`` (the default).
-        df : pandas.DataFrame or Series, optional
-            New history to forecast from (same layout as in ``fit``), for the training
-            series or for series the model has never seen. Defaults to the end of the
-            training data.
-        futr_df : pandas.DataFrame, optional
-            ``id_col``, ``time_col`` and the future covariates for the ``h`` timestamps
-            after each series' end; required when the model has future covariates.
-        static_df : pandas.DataFrame, optional
-            Static covariates of series not seen in ``fit``.
-        level : sequence of float, optional
-            Central interval levels in percent, e.g. ``[80, 95]``: adds
-            ``ACMix-lo-80`` / ``ACMix-hi-80`` columns. With ``loss="quantile"`` they are
-            the trained quantiles (which must include them); with a point loss they are
-            split-conformal intervals from the validation windows of ``fit``
-            (:mod:`acmix_ts.estimator.conformal`), which needs ``val_size > 0``.
-        quantiles : sequence of float, optional
-            Adds ``ACMix-q-0.1``-style columns (trained quantiles only).
 
-        Returns
-        -------
-        pandas.DataFrame
-            ``id_col``, ``time_col`` and the model column(s): ``ACMix`` for one target,
-            ``ACMix_<target>`` for several.
-        """
-        self._check_fitted()
-        h = self._check_h(h)
-        conformal = level is not None and self.quantiles_ is None
-        extra = self._extra_quantiles(None if conformal else level, quantiles)
-        widths = self._conformal_widths(level, h) if conformal else []
-        history = self._history() if df is None else self._history_from(df, static_df)
-        future = self._future_block(futr_df, history, h)
-        forecast = self._forecast(history, future)  # (n, H, C, Q)
-        frame = self._to_frame(history, forecast[:, :h], extra)
-        return self._add_intervals(frame, history, widths)
+# ---------------------------------------------------------------------- requests
+def check_h(h: Any, horizon: int) -> int:
+    """``h`` as an int in [1, horizon] (None: the horizon)."""
+    if h is None:
+        return horizon
+    if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or not 1 <= h <= horizon:
+        raise ValueError(
+            f"h must be an int in [1, horizon={horizon}]. Got {h!r} instead. To "
+            "forecast further, fit with a larger horizon."
+        )
+    return int(h)
 
-    # ----------------------------------------------------------------- inputs
-    def _check_h(self, h: int | None) -> int:
-        if h is None:
-            return self.horizon
-        if not isinstance(h, (int, np.integer)) or not 1 <= h <= self.horizon:
+
+def check_levels(level: Any) -> list[float] | None:
+    """``level`` as a list of floats in (0, 100), or None."""
+    if level is None:
+        return None
+    if isinstance(level, (str, bytes)) or not isinstance(level, Sequence | np.ndarray):
+        raise ValueError(
+            f"level must be a list of interval levels in percent, e.g. level=[80, 95]. "
+            f"Got {level!r} instead."
+        )
+    for value in level:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(
-                f"h must be an int in [1, horizon={self.horizon}]. Got {h!r} instead. To "
-                "forecast further, fit with a larger horizon."
+                f"level must hold numbers in (0, 100), e.g. level=[80, 95]. Got {value!r} "
+                f"in {level!r}."
             )
-        return int(h)
+    interval_quantiles(level)  # the range
+    return [float(value) for value in level]
 
-    def _extra_quantiles(self, level, quantiles) -> list[tuple[str, float]]:
-        wanted = interval_quantiles(level or ())
-        wanted += [(f"-q-{q:g}", float(q)) for q in quantiles or ()]
-        trained = self.quantiles_ or ()
-        for _, q in wanted:
-            if not any(abs(q - t) < 1e-9 for t in trained):
-                raise ValueError(
-                    f"Quantile {q:g} was not trained (trained: {list(trained) or 'none'}). "
-                    "Fit with loss='quantile' and quantiles=(...) that include it, e.g. "
-                    "quantiles=(0.1, 0.5, 0.9) for level=[80]."
-                )
-        return wanted
 
-    def _conformal_widths(self, level: Sequence[float], h: int) -> list[tuple[float, np.ndarray]]:
-        scores = getattr(self, "conformal_scores_", None)
-        if scores is None:
+def extra_quantiles(
+    state: FittedState, level: Sequence[float] | None, quantiles: Sequence[float] | None
+) -> list[tuple[str, float]]:
+    """Column suffixes and trained quantiles asked for by ``level`` and ``quantiles``."""
+    wanted = interval_quantiles(level or ())
+    wanted += [(f"-q-{q:g}", float(q)) for q in quantiles or ()]
+    trained = state.quantiles or ()
+    for _, q in wanted:
+        if not any(abs(q - t) < 1e-9 for t in trained):
             raise ValueError(
-                "level needs interval information this model does not have: it was fitted "
-                "with a point loss and no validation windows. Fit with val_size > 0 "
-                "(conformal intervals) or with loss='quantile'."
+                f"Quantile {q:g} was not trained (trained: {list(trained) or 'none'}). "
+                "Fit with loss='quantile' and quantiles=(...) that include it, e.g. "
+                "quantiles=(0.1, 0.5, 0.9) for level=[80]."
             )
-        interval_quantiles(level)  # validates the levels
-        return [(float(value), half_width(scores, value)[:h]) for value in level]
+    return wanted
 
-    def _add_intervals(self, frame, history: History, widths) -> pd.DataFrame:
-        """``-lo-`` / ``-hi-`` columns: point forecast -/+ half-width x window scale x std."""
-        columns: Columns = self.columns_
-        if not widths:
-            return frame
-        n_y = len(columns.targets)
-        scale = context_scale(self._network_context(history)[0][:, :, :n_y])  # (n, C)
-        for c, target in enumerate(columns.targets):
-            name = self._column_name(target)
-            point = frame[name].to_numpy()  # (n*h,)
-            std = history.scaler.std[:, c] * scale[:, c]  # (n,)
-            for value, width in widths:
-                spread = (std[:, None] * width[None, :, c]).reshape(-1)  # (n * h,)
-                frame[f"{name}-lo-{value:g}"] = point - spread
-                frame[f"{name}-hi-{value:g}"] = point + spread
+
+def conformal_widths(
+    state: FittedState, level: Sequence[float], h: int
+) -> list[tuple[float, np.ndarray]]:
+    """Half-widths (h, C) per level, in units of window scale x series std."""
+    if state.conformal_scores is None:
+        raise ValueError(
+            "level needs interval information this model does not have: it was fitted "
+            "with a point loss and no validation windows. Fit with val_size > 0 "
+            "(conformal intervals) or with loss='quantile'."
+        )
+    return [(float(v), half_width(state.conformal_scores, v)[:h]) for v in level]
+
+
+# ----------------------------------------------------------------------- history
+def history_from(
+    state: FittedState, df: Any, static_df: pd.DataFrame | None, standardise: bool
+) -> History:
+    """The history of ``df``'s series: their last ``context_length`` steps, scaled.
+
+    Series seen in ``fit`` keep their scaler and cycles; new series get their own.
+    """
+    columns = state.columns
+    frame = validated_frame(df, columns, "df")
+    sizes = frame.groupby(columns.id, sort=False).size()
+    length = state.context_length
+    if (sizes < length).any():
+        sid = sizes.index[np.argmax(sizes.to_numpy() < length)]
+        raise ValueError(
+            f"Series {sid!r} of df has {sizes[sid]} observations; predict needs the "
+            f"last context_length={length} of each series (the fitted context_length_)."
+        )
+    infer_freq(frame, columns, state.freq, "df")
+    ids = pd.Index(pd.unique(frame[columns.id]), name=columns.id)
+    blocks = series_blocks(frame, columns)
+    known = state.ids.get_indexer(ids)
+    own = Scaler.fit(blocks, enabled=standardise)
+    mean = np.where(known[:, None] >= 0, state.scaler.mean[known], own.mean)
+    std = np.where(known[:, None] >= 0, state.scaler.std[known], own.std)
+    season = state.cycles.season
+    grouped = frame.groupby(columns.id, sort=False)[columns.time]
+    phases = first_phases(pd.DatetimeIndex(grouped.first()), state.freq, season)
+    scaler = Scaler(mean, std)
+    # Cycles for series fit never saw; the known ones keep theirs.
+    cycles = SeasonalCycles.fit_targets(blocks, scaler, len(columns.targets), phases, season)
+    seen = known >= 0
+    cycles.cycles[seen] = state.cycles.cycles[known[seen]]
+    return History(
+        ids=ids,
+        last_ds=pd.DatetimeIndex(grouped.last()),
+        context=np.stack([b[-length:] for b in blocks]),
+        scaler=scaler,
+        static=static_for(state, frame, ids, known, static_df),
+        cycles=cycles,
+        next_phase=np.mod(phases + sizes.to_numpy(), season),
+    )
+
+
+def static_for(
+    state: FittedState, frame: pd.DataFrame, ids: pd.Index, known: np.ndarray,
+    static_df: pd.DataFrame | None,
+) -> np.ndarray:  # fmt: skip
+    """Scaled static covariates of ``ids``: stored for known series, else from the data."""
+    columns = state.columns
+    if not columns.static:
+        return np.zeros((len(ids), 0))
+    if static_df is None and (known >= 0).all() and not set(columns.static) & set(frame):
+        return state.static[known]
+    table = static_table(frame, columns, static_df, "df")
+    return state.static_scaler.transform(table)
+
+
+def future_block(
+    state: FittedState, futr_df: Any, history: History, h: int, horizon: int
+) -> np.ndarray | None:
+    """The future covariates of the ``h`` steps after each series' end, (n, H, Cf)."""
+    columns = state.columns
+    if not columns.future:
+        return None
+    if futr_df is None:
+        raise ValueError(
+            f"This model uses future covariates {list(columns.future)}: pass futr_df "
+            f"with {columns.id!r}, {columns.time!r} and those columns for the {h} "
+            "timestamps after each series' end."
+        )
+    if not isinstance(futr_df, pd.DataFrame):
+        raise TypeError(
+            f"futr_df must be a pandas DataFrame with {columns.id!r}, {columns.time!r} and "
+            f"{list(columns.future)}. Got {type(futr_df).__name__} instead."
+        )
+    for column in (columns.id, columns.time, *columns.future):
+        if column not in futr_df.columns:
+            raise ValueError(
+                f"futr_df lacks the column {column!r}; it has {list(futr_df.columns)}."
+            )
+    grouped = {sid: g for sid, g in futr_df.groupby(columns.id, sort=False)}
+    blocks = []
+    for sid, last in zip(history.ids, history.last_ds, strict=True):
+        expected = future_dates(pd.Timestamp(last), h, state.freq)
+        rows = grouped.get(sid)
+        times = None if rows is None else pd.DatetimeIndex(pd.to_datetime(rows[columns.time]))
+        if times is None or len(times) < h or not times[:h].equals(expected):
+            got = 0 if times is None else len(times)
+            raise ValueError(
+                f"futr_df must hold the {h} timestamps after the end of series {sid!r} "
+                f"({expected[0]} .. {expected[-1]}), in order; it has {got} rows for "
+                "it. Pass exactly those future dates (more rows after them are ignored)."
+            )
+        values = rows[list(columns.future)].to_numpy(dtype=np.float64)[:h]
+        if not np.isfinite(values).all():
+            raise ValueError(f"futr_df holds NaN/inf for series {sid!r}.")
+        pad = np.repeat(values[-1:], horizon - h, axis=0)
+        blocks.append(np.concatenate([values, pad]))
+    return np.stack(blocks)  # (n, H, Cf)
+
+
+# ----------------------------------------------------------------------- forward
+def network_context(
+    state: FittedState, history: History, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the network reads: the scaled context, the targets' cycle removed.
+
+    Returns the context (n, L, D) and the cycle of the horizon (n, H, C), both in
+    standardised units.
+    """
+    n_y = len(state.columns.targets)
+    mean, std = history.scaler.mean[:, None, :], history.scaler.std[:, None, :]
+    context = (history.context - mean) / std  # (n, L, D)
+    length = context.shape[1]
+    cycle = history.cycles.values(history.next_phase - length, length + horizon)
+    context[:, :, :n_y] -= cycle[:, :length]  # (n, L, C): the network reads the residual
+    return context, cycle[:, length:]
+
+
+def forecast_values(
+    state: FittedState, history: History, future: np.ndarray | None, horizon: int
+) -> np.ndarray:
+    """Forecasts (n, H, C, Q) in the data's units, quantiles sorted."""
+    columns = state.columns
+    n_y, n_past = len(columns.targets), len(columns.past)
+    mean, std = history.scaler.mean[:, None, :], history.scaler.std[:, None, :]
+    context, cycle = network_context(state, history, horizon)  # (n, L, D), (n, H, C)
+    device = next(iter(state.network.parameters()), torch.empty(0)).device
+
+    def tensor(values: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(values, dtype=torch.float32, device=device)
+
+    outputs = []
+    with torch.no_grad():
+        for start in range(0, len(context), CHUNK):
+            part = slice(start, start + CHUNK)
+            past = fut = static = None
+            if n_past:
+                past = tensor(context[part, :, n_y : n_y + n_past])
+            if future is not None:
+                scaled = (future[part] - mean[part, :, n_y + n_past :]) / std[
+                    part, :, n_y + n_past :
+                ]
+                fut = tensor(np.concatenate([context[part, :, n_y + n_past :], scaled], 1))
+            if history.static.shape[1]:
+                static = tensor(history.static[part])
+            out = state.network(tensor(context[part, :, :n_y]), past, fut, static)
+            outputs.append(out.float().cpu().numpy())
+    forecast = np.concatenate(outputs).astype(np.float64)  # (n, H, C, Q)
+    forecast = np.sort(forecast, axis=-1)  # quantiles never cross
+    forecast += cycle[:, :, :, None]  # (n, H, C, 1): the cycle of the horizon
+    return forecast * std[:, :, :n_y, None] + mean[:, :, :n_y, None]
+
+
+# ------------------------------------------------------------------------ output
+def column_name(state: FittedState, target: str, model_name: str) -> str:
+    """``ACMix`` for one target, ``ACMix_<target>`` for several."""
+    return model_name if len(state.columns.targets) == 1 else f"{model_name}_{target}"
+
+
+def to_frame(
+    state: FittedState, history: History, forecast: np.ndarray,
+    extra: list[tuple[str, float]], model_name: str,
+) -> pd.DataFrame:  # fmt: skip
+    """The long frame: id, time, the point forecast and the asked-for quantiles."""
+    columns = state.columns
+    h = forecast.shape[1]
+    dates = [future_dates(pd.Timestamp(last), h, state.freq) for last in history.last_ds]
+    times = dates[0].append(dates[1:]) if dates else pd.DatetimeIndex([])
+    frame = pd.DataFrame({columns.id: np.repeat(history.ids.to_numpy(), h)})
+    frame[columns.time] = pd.Series(times, index=frame.index)
+    trained = list(state.quantiles or (0.5,))
+    median = trained.index(0.5) if 0.5 in trained else 0
+    for c, target in enumerate(columns.targets):
+        name = column_name(state, target, model_name)
+        frame[name] = forecast[:, :, c, median].reshape(-1)
+        for suffix, q in extra:
+            index = int(np.argmin([abs(q - t) for t in trained]))
+            frame[name + suffix] = forecast[:, :, c, index].reshape(-1)
+    return frame
+
+
+def add_intervals(
+    state: FittedState, frame: pd.DataFrame, history: History,
+    widths: list[tuple[float, np.ndarray]], model: Any,
+) -> pd.DataFrame:  # fmt: skip
+    """``-lo-`` / ``-hi-`` columns: point forecast -/+ half-width x window scale x std."""
+    if not widths:
         return frame
-
-    def _column_name(self, target: str) -> str:
-        """``ACMix`` for one target, ``ACMix_<target>`` for several."""
-        if len(self.columns_.targets) == 1:
-            return self.model_name
-        return f"{self.model_name}_{target}"
-
-    def _history(self) -> History:
-        return History(
-            self.ids_,
-            self.last_ds_,
-            self.context_,
-            self.scaler_,
-            self.static_,
-            self.cycles_,
-            self.next_phase_,
-        )
-
-    def _history_from(self, df, static_df) -> History:
-        columns: Columns = self.columns_
-        frame = self._validated_frame(df, columns, "df")
-        sizes = frame.groupby(columns.id, sort=False).size()
-        length = self.context_length_
-        if (sizes < length).any():
-            sid = sizes.index[np.argmax(sizes.to_numpy() < length)]
-            raise ValueError(
-                f"Series {sid!r} of df has {sizes[sid]} observations; predict needs the "
-                f"last context_length={length} of each series (the fitted context_length_)."
-            )
-        infer_freq(frame, columns, self.freq_, "df")
-        ids = pd.Index(pd.unique(frame[columns.id]), name=columns.id)
-        blocks = series_blocks(frame, columns)
-        known = self.ids_.get_indexer(ids)
-        own = Scaler.fit(blocks, enabled=self.scaler == "standard")
-        mean = np.where(known[:, None] >= 0, self.scaler_.mean[known], own.mean)
-        std = np.where(known[:, None] >= 0, self.scaler_.std[known], own.std)
-        season = self.cycles_.season
-        firsts = pd.DatetimeIndex(frame.groupby(columns.id, sort=False)[columns.time].first())
-        phases = first_phases(firsts, self.freq_, season)
-        scaler = Scaler(mean, std)
-        # Cycles for series fit never saw; the known ones keep theirs.
-        cycles = SeasonalCycles.fit_targets(blocks, scaler, len(columns.targets), phases, season)
-        seen = known >= 0
-        cycles.cycles[seen] = self.cycles_.cycles[known[seen]]
-        return History(
-            ids=ids,
-            last_ds=frame.groupby(columns.id, sort=False)[columns.time].last().to_numpy(),
-            context=np.stack([b[-length:] for b in blocks]),
-            scaler=scaler,
-            static=self._static_for(frame, ids, known, static_df),
-            cycles=cycles,
-            next_phase=np.mod(phases + sizes.to_numpy(), season),
-        )
-
-    def _static_for(self, frame, ids, known, static_df) -> np.ndarray:
-        columns: Columns = self.columns_
-        if not columns.static:
-            return np.zeros((len(ids), 0))
-        if static_df is None and (known >= 0).all() and not set(columns.static) & set(frame):
-            return self.static_[known]
-        table = static_table(frame, columns, static_df, "df")
-        return self.static_scaler_.transform(table)
-
-    def _future_block(self, futr_df, history: History, h: int) -> np.ndarray | None:
-        columns: Columns = self.columns_
-        if not columns.future:
-            return None
-        if futr_df is None:
-            raise ValueError(
-                f"This model uses future covariates {list(columns.future)}: pass futr_df "
-                f"with {columns.id!r}, {columns.time!r} and those columns for the {h} "
-                "timestamps after each series' end."
-            )
-        for column in (columns.id, columns.time, *columns.future):
-            if column not in futr_df.columns:
-                raise ValueError(
-                    f"futr_df lacks the column {column!r}; it has {list(futr_df.columns)}."
-                )
-        grouped = {sid: g for sid, g in futr_df.groupby(columns.id, sort=False)}
-        blocks = []
-        for sid, last in zip(history.ids, history.last_ds, strict=True):
-            expected = future_dates(pd.Timestamp(last), h, self.freq_)
-            rows = grouped.get(sid)
-            times = None if rows is None else pd.DatetimeIndex(pd.to_datetime(rows[columns.time]))
-            if times is None or len(times) < h or not times[:h].equals(expected):
-                got = 0 if times is None else len(times)
-                raise ValueError(
-                    f"futr_df must hold the {h} timestamps after the end of series {sid!r} "
-                    f"({expected[0]} .. {expected[-1]}), in order; it has {got} rows for "
-                    "it. Pass exactly those future dates (more rows after them are ignored)."
-                )
-            values = rows[list(columns.future)].to_numpy(dtype=np.float64)[:h]
-            if not np.isfinite(values).all():
-                raise ValueError(f"futr_df holds NaN/inf for series {sid!r}.")
-            pad = np.repeat(values[-1:], self.horizon - h, axis=0)
-            blocks.append(np.concatenate([values, pad]))
-        return np.stack(blocks)  # (n, H, Cf)
-
-    # ---------------------------------------------------------------- forward
-    def _network_context(self, history: History) -> tuple[np.ndarray, np.ndarray]:
-        """What the network reads: the scaled context, the targets' cycle removed.
-
-        Returns the context (n, L, D) and the cycle of the horizon (n, H, C), both in
-        standardised units.
-        """
-        n_y = len(self.columns_.targets)
-        mean, std = history.scaler.mean[:, None, :], history.scaler.std[:, None, :]
-        context = (history.context - mean) / std  # (n, L, D)
-        length = context.shape[1]
-        cycle = history.cycles.values(history.next_phase - length, length + self.horizon)
-        context[:, :, :n_y] -= cycle[:, :length]  # (n, L, C): the network reads the residual
-        return context, cycle[:, length:]
-
-    def _forecast(self, history: History, future: np.ndarray | None) -> np.ndarray:
-        columns: Columns = self.columns_
-        n_y, n_past = len(columns.targets), len(columns.past)
-        mean, std = history.scaler.mean[:, None, :], history.scaler.std[:, None, :]
-        context, cycle = self._network_context(history)  # (n, L, D), (n, H, C)
-        device = self._device()
-
-        def tensor(values: np.ndarray) -> torch.Tensor:
-            return torch.as_tensor(values, dtype=torch.float32, device=device)
-
-        outputs = []
-        with torch.no_grad():
-            for start in range(0, len(context), CHUNK):
-                part = slice(start, start + CHUNK)
-                past = fut = static = None
-                if n_past:
-                    past = tensor(context[part, :, n_y : n_y + n_past])
-                if future is not None:
-                    horizon = (future[part] - mean[part, :, n_y + n_past :]) / std[
-                        part, :, n_y + n_past :
-                    ]
-                    fut = tensor(np.concatenate([context[part, :, n_y + n_past :], horizon], 1))
-                if history.static.shape[1]:
-                    static = tensor(history.static[part])
-                out = self.network_(tensor(context[part, :, :n_y]), past, fut, static)
-                outputs.append(out.float().cpu().numpy())
-        forecast = np.concatenate(outputs).astype(np.float64)  # (n, H, C, Q)
-        forecast = np.sort(forecast, axis=-1)  # quantiles never cross
-        forecast += cycle[:, :, :, None]  # (n, H, C, 1): the cycle of the horizon
-        return forecast * std[:, :, :n_y, None] + mean[:, :, :n_y, None]
-
-    def _to_frame(self, history: History, forecast: np.ndarray, extra) -> pd.DataFrame:
-        columns: Columns = self.columns_
-        h = forecast.shape[1]
-        dates = [future_dates(pd.Timestamp(last), h, self.freq_) for last in history.last_ds]
-        frame = pd.DataFrame(
-            {
-                columns.id: np.repeat(history.ids.to_numpy(), h),
-                columns.time: np.concatenate([d.to_numpy() for d in dates]),
-            }
-        )
-        trained = list(self.quantiles_ or (0.5,))
-        median = trained.index(0.5) if 0.5 in trained else 0
-        for c, target in enumerate(columns.targets):
-            name = self._column_name(target)
-            frame[name] = forecast[:, :, c, median].reshape(-1)
-            for suffix, q in extra:
-                index = int(np.argmin([abs(q - t) for t in trained]))
-                frame[name + suffix] = forecast[:, :, c, index].reshape(-1)
-        return frame
+    columns = state.columns
+    n_y = len(columns.targets)
+    scale = context_scale(network_context(state, history, model.horizon)[0][:, :, :n_y])
+    for c, target in enumerate(columns.targets):
+        name = column_name(state, target, model.model_name)
+        point = frame[name].to_numpy()  # (n*h,)
+        std = history.scaler.std[:, c] * scale[:, c]  # (n,)
+        for value, width in widths:
+            spread = (std[:, None] * width[None, :, c]).reshape(-1)  # (n * h,)
+            frame[f"{name}-lo-{value:g}"] = point - spread
+            frame[f"{name}-hi-{value:g}"] = point + spread
+    return frame

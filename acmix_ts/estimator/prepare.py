@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from acmix_ts.data.frames import Columns
+from acmix_ts.data.frames import Columns, check_order, check_values, group_series, to_long
 from acmix_ts.training.windows import SeriesArrays
 
 
@@ -38,6 +38,14 @@ class Scaler:
     def take(self, rows: np.ndarray) -> Scaler:
         """The statistics of the series at ``rows``."""
         return Scaler(self.mean[rows], self.std[rows])
+
+
+def validated_frame(df: object, columns: Columns, where: str) -> pd.DataFrame:
+    """``df`` as a long frame grouped by series, its values and time order checked."""
+    frame = group_series(to_long(df, columns, where), columns)
+    check_values(frame, columns, columns.dynamic, where)
+    check_order(frame, columns, where)
+    return frame
 
 
 def series_blocks(frame: pd.DataFrame, columns: Columns) -> list[np.ndarray]:

@@ -8,6 +8,7 @@ construction and round-trips through plain dictionaries (JSON).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,7 @@ _BOOL_FIELDS: tuple[str, ...] = ("revin", "channel_independent", "conv_fp32", "l
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _field_error(name: str, expected: str, value: Any) -> ValueError:
@@ -138,12 +139,15 @@ class ACMixConfig:
             value = getattr(self, name)
             if not _is_int(value) or value < minimum:
                 raise _field_error(name, f"an int >= {minimum}", value)
+            object.__setattr__(self, name, int(value))  # numpy integers become ints
         if self.d_model % self.n_heads != 0:
             raise _field_error("n_heads", f"a divisor of d_model={self.d_model}", self.n_heads)
         if self.kernel_size % 2 == 0:
             raise _field_error("kernel_size", "an odd int >= 1", self.kernel_size)
         if self.window_size is not None and (not _is_int(self.window_size) or self.window_size < 1):
             raise _field_error("window_size", "an int >= 1 or None", self.window_size)
+        if self.window_size is not None:
+            object.__setattr__(self, "window_size", int(self.window_size))
         if self.linear_init_lag > self.context_length:
             raise _field_error(
                 "linear_init_lag",

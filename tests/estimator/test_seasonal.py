@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from acmix_ts import ACMixForecaster
+from acmix_ts.estimator.predicting import History, network_context
 from acmix_ts.estimator.seasonal import (
     RECENT_SEASONS,
     SeasonalCycles,
@@ -99,7 +100,7 @@ def test_cycle_is_added_back_in_the_forecast(tiny) -> None:
     df = _seasonal_trend(200)
     with_cycle = ACMixForecaster(**{**tiny, "horizon": 12}).fit(df)
     assert with_cycle.seasonal_ and with_cycle.cycles_.cycles.std() > 0.1
-    history = with_cycle._history()
-    _, cycle = with_cycle._network_context(history)
+    history = History.of(with_cycle.state_)
+    _, cycle = network_context(with_cycle.state_, history, 12)
     phases = (history.next_phase + np.arange(12)) % 12
     np.testing.assert_allclose(cycle[0, :, 0], with_cycle.cycles_.cycles[0, phases, 0])
