@@ -85,8 +85,21 @@ def _say(args: argparse.Namespace, message: str) -> None:
         print(message)
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Fail before training when a file to write has no folder to go in."""
+    for option in ("output", "plot", "save_model"):
+        path = getattr(args, option, None)
+        if path and not Path(path).expanduser().absolute().parent.is_dir():
+            flag = "--" + option.replace("_", "-")
+            raise FileNotFoundError(
+                f"{flag} {path}: the folder {Path(path).parent} does not exist; create it "
+                "or choose another path."
+            )
+
+
 def cmd_forecast(args: argparse.Namespace) -> int:
     """Fit on the whole input, forecast the next ``horizon`` steps, write CSV (+ plot)."""
+    check_outputs(args)
     frame, names = load_input(args)
     start = time.perf_counter()
     model = make_model(args, names).fit(frame)
@@ -134,6 +147,7 @@ def metrics_table(cv: pd.DataFrame, names: Names) -> pd.DataFrame:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Rolling-origin backtest; writes the cross-validation frame and prints metrics."""
+    check_outputs(args)
     frame, names = load_input(args)
     start = time.perf_counter()
     model = make_model(args, names)

@@ -35,6 +35,13 @@ def _network(model_or_network: Any) -> nn.Module:
     if isinstance(model_or_network, nn.Module):
         network = model_or_network
     elif hasattr(model_or_network, "network_"):
+        if len(model_or_network.members_) > 1:
+            raise ValueError(
+                f"This model forecasts the median of {len(model_or_network.members_)} "
+                "networks with different settings (context, cycle), which one graph does "
+                "not hold. Export one of them (model.members_[k].network, with its config "
+                "in model.members_[k].config), or fit with n_models=1."
+            )
         network = model_or_network.network_
     elif hasattr(model_or_network, "predict"):
         raise ValueError(

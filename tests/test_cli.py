@@ -219,3 +219,11 @@ def test_model_options_reach_the_estimator() -> None:
     assert model.loss == "quantile" and model.quantiles == (0.1, 0.9)
     quiet = make_model(build_parser().parse_args(["forecast", "x.csv", "-q"]), Names())
     assert quiet.progress_bar is False and quiet.loss == "mse"
+
+
+def test_output_in_missing_folder_fails_before_training(tmp_path, long_csv, capsys) -> None:
+    argv = ["forecast", str(long_csv), "--id-col", "store", "--time-col", "date"]
+    argv += ["--target-col", "sales", *TINY, "-o", str(tmp_path / "nowhere" / "f.csv")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the folder" in err[0] and "does not exist" in err[0]

@@ -51,13 +51,17 @@ def to_long(data: pd.DataFrame | pd.Series, columns: Columns, where: str = "df")
     per column, named after the column; it may not carry covariates.
     """
     if isinstance(data, pd.Series):
-        data = data.to_frame(name=data.name if data.name is not None else columns.targets[0])
+        name = data.name if data.name is not None else columns.targets[0]
+        data = data.rename(name).to_frame()
     if not isinstance(data, pd.DataFrame):
         raise TypeError(
             f"{where} must be a pandas DataFrame or Series. Got {type(data).__name__} instead."
         )
-    if columns.id not in data.columns and isinstance(data.index, pd.DatetimeIndex):
-        data = _wide_to_long(data, columns, where)
+    _check_shape(data, where)
+    if columns.id not in data.columns and columns.time not in data.columns:
+        _check_time_index(data.index, where)  # a wide frame (or a Series)
+        if isinstance(data.index, pd.DatetimeIndex):
+            data = _wide_to_long(data, columns, where)
     needed = [(columns.id, "id"), (columns.time, "time")]
     needed += [(c, "target") for c in columns.targets]
     needed += [(c, "past covariate") for c in columns.past]
@@ -72,6 +76,33 @@ def to_long(data: pd.DataFrame | pd.Series, columns: Columns, where: str = "df")
     return frame
 
 
+def _check_shape(data: pd.DataFrame, where: str) -> None:
+    if data.columns.duplicated().any():
+        repeated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+        raise ValueError(
+            f"{where} has duplicated column names {repeated}; each column needs its own "
+            "name. Rename or drop the repeats."
+        )
+    if len(data) == 0:
+        raise ValueError(f"{where} is empty (no rows); pass at least one series.")
+
+
+def _check_time_index(index: pd.Index, where: str) -> None:
+    """A wide frame's index must be a DatetimeIndex; say how to get one."""
+    if isinstance(index, pd.PeriodIndex):
+        raise ValueError(
+            f"{where} has a PeriodIndex; convert it with df.to_timestamp() (or "
+            "df.index = df.index.to_timestamp()) first."
+        )
+    if pd.api.types.is_integer_dtype(index) and not isinstance(index, pd.MultiIndex):
+        raise ValueError(
+            f"{where} has an integer index ({type(index).__name__}); ACMixForecaster needs "
+            "timestamps. Give it a DatetimeIndex, e.g. df.index = pd.date_range("
+            "'2000-01-01', periods=len(df), freq='D'), or pass a long frame with an id "
+            "and a datetime time column."
+        )
+
+
 def _wide_to_long(data: pd.DataFrame, columns: Columns, where: str) -> pd.DataFrame:
     if len(columns.targets) > 1 or columns.past or columns.future:
         raise ValueError(
@@ -80,9 +111,9 @@ def _wide_to_long(data: pd.DataFrame, columns: Columns, where: str) -> pd.DataFr
         )
     wide = data.copy()
     wide.index = wide.index.rename(columns.time)
-    long = wide.reset_index().melt(
-        id_vars=columns.time, var_name=columns.id, value_name=columns.targets[0]
-    )
+    # A temporary value name: a series may itself be called like the target column.
+    long = wide.reset_index().melt(id_vars=columns.time, var_name=columns.id, value_name="__y")
+    long = long.rename(columns={"__y": columns.targets[0]})
     long[columns.id] = long[columns.id].astype(str)
     return long[[columns.id, columns.time, columns.targets[0]]]
 
@@ -90,6 +121,18 @@ def _wide_to_long(data: pd.DataFrame, columns: Columns, where: str) -> pd.DataFr
 def _as_datetime(values: pd.Series, name: str, where: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
+    if isinstance(values.dtype, pd.PeriodDtype):
+        raise ValueError(
+            f"The time column {name!r} of {where} holds periods; convert them with "
+            f"df[{name!r}] = df[{name!r}].dt.to_timestamp() first."
+        )
+    if pd.api.types.is_numeric_dtype(values):
+        raise ValueError(
+            f"The time column {name!r} of {where} holds numbers ({values.dtype}), which "
+            "would be read as nanoseconds since 1970. Pass timestamps: e.g. "
+            f"df[{name!r}] = pd.Timestamp('2000-01-01') + pd.to_timedelta(df[{name!r}], "
+            "unit='D') for a daily integer step."
+        )
     try:
         return pd.to_datetime(values)
     except (ValueError, TypeError) as err:
@@ -152,6 +195,20 @@ def group_series(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     return frame.iloc[order].reset_index(drop=True)
 
 
+def _check_static_values(rows: pd.DataFrame, columns: Columns, where: str) -> None:
+    """Static columns are numeric and finite in every row."""
+    for column in columns.static:
+        values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            sid = rows[columns.id].to_numpy()[np.argmax(bad)]
+            raise ValueError(
+                f"The static column {column!r} of {where} is NaN, inf or not a number for "
+                f"series {sid!r} ({int(bad.sum())} rows). Fill it (static features must be "
+                "numeric and known for every series)."
+            )
+
+
 def static_table(
     frame: pd.DataFrame, columns: Columns, static_df: pd.DataFrame | None, where: str
 ) -> pd.DataFrame:
@@ -163,17 +220,28 @@ def static_table(
         for column in (columns.id, *columns.static):
             if column not in static_df.columns:
                 raise _missing_column_error(static_df, column, "static", "static_df")
-        table = static_df.drop_duplicates(columns.id).set_index(columns.id)
-        table = table.loc[:, list(columns.static)]
+        rows = static_df.loc[:, [columns.id, *columns.static]]
+        _check_static_values(rows, columns, "static_df")
+        unique = rows.drop_duplicates()
+        repeated = unique[columns.id][unique[columns.id].duplicated()]
+        if len(repeated):
+            raise ValueError(
+                f"static_df has conflicting rows for series {list(pd.unique(repeated))[:5]}: "
+                "one row per series, please (or identical duplicates)."
+            )
+        table = unique.set_index(columns.id)
     else:
         for column in columns.static:
             if column not in frame.columns:
                 raise _missing_column_error(frame, column, "static", where)
+        _check_static_values(frame, columns, where)
         grouped = frame.groupby(columns.id, sort=False)[list(columns.static)]
-        if (grouped.nunique() > 1).any().any():
+        varying = grouped.nunique() > 1
+        if varying.any().any():
+            sid = varying.index[varying.any(axis=1).to_numpy()][0]
             raise ValueError(
-                f"Static columns {list(columns.static)} of {where} vary within a series; "
-                "static features must be constant per series (or pass static_df)."
+                f"Static columns {list(columns.static)} of {where} vary within series "
+                f"{sid!r}; static features must be constant per series (or pass static_df)."
             )
         table = grouped.first()
     missing = ids.difference(table.index)
@@ -182,5 +250,4 @@ def static_table(
             f"static_df has no row for series {list(missing[:5])}. Add them to static_df."
         )
     table = table.reindex(ids)
-    check_values(table.reset_index(), columns, columns.static, "the static features")
     return table

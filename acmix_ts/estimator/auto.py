@@ -80,6 +80,12 @@ class Budget:
     max_epochs: int
     max_steps: int = -1  # -1 = no step limit (the epochs decide)
 
+    def __post_init__(self) -> None:  # numpy integers (from user parameters) become ints
+        for name in ("batch_size", "max_epochs", "max_steps"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+        if self.samples_per_epoch is not None:
+            object.__setattr__(self, "samples_per_epoch", int(self.samples_per_epoch))
+
 
 def training_budget(n_windows: int, batch_size: int, max_steps: int | None) -> Budget:
     """Steps in proportion to the data: about four passes, 300 to 2,000 steps.

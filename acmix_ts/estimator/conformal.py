@@ -1,7 +1,8 @@
 """Split-conformal prediction intervals from the validation windows of ``fit``.
 
-After training, the network forecasts the validation windows (the tail of every series
-that ``val_size`` held out: the weights never trained on it). The absolute errors of its
+After training, the model forecasts from every origin of the validation tail (the part
+of every series that ``val_size`` held out: the weights never trained on it), through
+the same path as ``predict`` (the members' median). The absolute errors of the
 point forecast, in the estimator's per-series standardised units and divided by the
 window's own scale (the mean absolute step-to-step change of its context,
 :func:`context_scale`), are the conformity scores, pooled over series and windows and
@@ -31,12 +32,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
-from acmix_ts.training import WindowDataset
-from acmix_ts.training.module import network_inputs
-
-MAX_WINDOWS = 4096  # windows scored at most (a seeded random subset beyond that)
+MAX_WINDOWS = 4096  # validation origins scored at most (a seeded random subset beyond)
 MIN_SCALE = 1e-3  # floor of a window's scale, in standardised units (constant contexts)
 
 
@@ -51,53 +48,25 @@ def context_scale(context: np.ndarray) -> np.ndarray:
     return np.maximum(change, MIN_SCALE)
 
 
-@torch.no_grad()
-def conformity_scores(
-    network: torch.nn.Module,
-    dataset: WindowDataset,
-    batch_size: int = 256,
-    seed: int = 0,
-) -> np.ndarray:
-    """Absolute errors of the point forecast on the windows of ``dataset``, per window scale.
+def conformity_scores(actual: np.ndarray, point: np.ndarray, context: np.ndarray) -> np.ndarray:
+    """Absolute errors of the point forecast per window scale, sorted over the windows.
 
     Parameters
     ----------
-    network : torch.nn.Module
-        Fitted :class:`~acmix_ts.nn.ACMixNetwork` with one output per step (point loss),
-        on any device; evaluated in eval mode.
-    dataset : WindowDataset
-        Validation windows, scaled like the training data.
-    batch_size : int
-        Windows per forward pass.
-    seed : int
-        Seed of the random subset drawn when there are more than ``MAX_WINDOWS`` windows.
+    actual, point : numpy.ndarray
+        Observed values and point forecasts of n validation windows, (n, H, C), in
+        standardised units.
+    context : numpy.ndarray
+        The windows' contexts as the network reads them, (n, L, C), standardised.
 
     Returns
     -------
     numpy.ndarray
-        Scores (absolute error / :func:`context_scale` of the window) sorted along the
-        first axis, shape (n, H, C).
+        Scores ``|actual - point| / context_scale(context)``, sorted along the first
+        axis, shape (n, H, C).
     """
-    n_windows = len(dataset)
-    indices = np.arange(n_windows)
-    if n_windows > MAX_WINDOWS:
-        indices = np.sort(np.random.default_rng(seed).choice(n_windows, MAX_WINDOWS, False))
-    was_training = network.training
-    network.eval()
-    device = next(iter(network.parameters()), torch.empty(0)).device
-    config = network.config
-    scores = []
-    for start in range(0, len(indices), batch_size):
-        batch = {
-            key: value.to(device)
-            for key, value in dataset.__getitems__(indices[start : start + batch_size]).items()
-        }
-        point = network(*network_inputs(batch, config))[..., 0].float()  # (B, H, C)
-        target = batch["y"][:, config.context_length :]
-        scale = context_scale(batch["y"][:, : config.context_length].cpu().numpy())  # (B, C)
-        scores.append((target - point).abs().cpu().numpy() / scale[:, None, :])
-    network.train(was_training)
-    return np.sort(np.concatenate(scores), axis=0)
+    scores = np.abs(actual - point) / context_scale(context)[:, None, :]
+    return np.sort(scores, axis=0)
 
 
 def half_width(scores: np.ndarray, level: float) -> np.ndarray:

@@ -17,8 +17,9 @@ import pandas as pd
 from acmix_ts.data.calendar import infer_freq
 from acmix_ts.data.frames import static_table
 from acmix_ts.estimator.auto import context_candidates, infer_season_length
-from acmix_ts.estimator.conformal import conformity_scores
+from acmix_ts.estimator.conformal import MAX_WINDOWS, conformity_scores
 from acmix_ts.estimator.fitting import FitData, resolve_val_size
+from acmix_ts.estimator.predicting import History, forecast_values, network_context
 from acmix_ts.estimator.prepare import Scaler, StaticScaler, series_blocks, validated_frame
 from acmix_ts.estimator.search import first_candidates, search
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
@@ -59,41 +60,80 @@ def fit_state(
     train_lengths = lengths.to_numpy() - val_size
     first = first_candidates(estimator, contexts, train_lengths, val_size, season)
     result = search(estimator, first, data_for, val_size)
-    best, config, data = result.best, result.best.config, result.best.data
-
-    conformal = None
-    quantiles = estimator._training_quantiles()
-    if best.val_set is not None and quantiles is None:
-        conformal = conformity_scores(result.network, best.val_set)
+    best = result.best
+    # One cycle for every member: the seasonal one when a member reads it.
+    seasonal = any(m.seasonal for m in result.members)
+    found = data_for(True).cycles if seasonal else data_for(False).cycles
     grouped = frame.groupby(columns.id, sort=False)[columns.time]
     state = FittedState(
         columns=columns,
         freq=freq,
-        network=result.network,
-        network_config=config,
-        quantiles=quantiles,
-        context_length=config["context_length"],
+        members=result.members,
+        quantiles=estimator._training_quantiles(),
+        context_length=max(m.context_length for m in result.members),
         season_length=season,
-        seasonal=data.cycles.season > 1,
-        trend=bool(config["linear_path"]),
+        seasonal=result.members[0].seasonal,
+        trend=bool(result.members[0].config["linear_path"]),
         n_models=result.n_models,
         candidate_scores=[
             (*astuple(f.candidate), f.module.best_val_loss if val_size else None)
             for f in result.tried
         ],
         best_val_loss=best.module.best_val_loss if val_size else None,
-        conformal_scores=conformal,
+        conformal_scores=None,
         ids=pd.Index(lengths.index, name=columns.id),
         last_ds=pd.DatetimeIndex(grouped.last()),
         scaler=scaler,
         static_scaler=static_scaler,
         static=static,
-        context=np.stack([b[-config["context_length"] :] for b in blocks]),
-        cycles=data.cycles,
-        next_phase=np.mod(phases + lengths.to_numpy(), data.cycles.season),
+        context=np.stack([b[-max(m.context_length for m in result.members) :] for b in blocks]),
+        cycles=found,
+        next_phase=np.mod(phases + lengths.to_numpy(), found.season),
     )
+    if val_size and state.quantiles is None:
+        state.conformal_scores = calibration_scores(state, blocks, phases, val_size, estimator)
     state.check()
     return state
+
+
+def calibration_scores(
+    state: FittedState, blocks: list[np.ndarray], phases: np.ndarray, val_size: int,
+    estimator: Any,
+) -> np.ndarray | None:  # fmt: skip
+    """Conformity scores of the fitted model at every origin of the validation tails.
+
+    Each origin is forecast as ``predict`` would from that point (the members' median,
+    the cycle, the covariates of the horizon), in standardised units.
+    """
+    horizon, length = estimator.horizon, state.context_length
+    n_y, n_known = len(state.columns.targets), len(state.columns.future)
+    pairs = [
+        (i, origin)
+        for i, block in enumerate(blocks)
+        for origin in range(max(len(block) - val_size, length), len(block) - horizon + 1)
+    ]
+    if not pairs:
+        return None
+    if len(pairs) > MAX_WINDOWS:  # a seeded random subset
+        keep = np.random.default_rng(0).choice(len(pairs), MAX_WINDOWS, replace=False)
+        pairs = [pairs[k] for k in np.sort(keep)]
+    rows, origins = (np.array(column) for column in zip(*pairs, strict=True))
+    windows = np.stack([blocks[i][o - length : o + horizon] for i, o in pairs])
+    history = History(
+        ids=state.ids[rows],
+        last_ds=state.last_ds[rows],
+        context=windows[:, :length],
+        scaler=state.scaler.take(rows),
+        static=state.static[rows],
+        cycles=SeasonalCycles(state.cycles.season, state.cycles.cycles[rows]),
+        next_phase=np.mod(phases[rows] + origins, state.cycles.season),
+    )
+    future = windows[:, length:, windows.shape[2] - n_known :] if n_known else None
+    forecast = forecast_values(state, history, future, horizon)[..., 0]  # (n, H, C)
+    mean, std = history.scaler.mean[:, None, :n_y], history.scaler.std[:, None, :n_y]
+    actual = (windows[:, length:, :n_y] - mean) / std
+    context = network_context(state, history, horizon)[0][:, :, :n_y]
+    return conformity_scores(actual, (forecast - mean) / std, context)
 
 
 def contexts_for(estimator: Any, available: int, season: int) -> list[int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +15,7 @@ from acmix_ts.estimator.auto import MIN_WINDOWS, Budget
 from acmix_ts.estimator.prepare import Scaler, to_series_arrays
 from acmix_ts.estimator.seasonal import SeasonalCycles
 from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset, make_loader
-from acmix_ts.training.trainer import make_trainer, quiet_lightning
+from acmix_ts.training.trainer import fit_interruptible, make_trainer, quiet_lightning
 
 # network_kwargs keys that configure training rather than the network's ACMixConfig.
 TRAINING_KEYS = ("attention_warmup_epochs", "weight_decay", "compile")
@@ -112,6 +114,23 @@ def resolve_val_size(
     return int(val_size)
 
 
+@contextlib.contextmanager
+def own_torch_seed(seed: int | None) -> Iterator[None]:
+    """Seed torch's generators inside the block and give the caller's state back after.
+
+    Weights, dropout and shuffling draw from torch's global generators (CPU and every
+    visible GPU); they are forked, so that ``fit`` never reseeds the user's torch,
+    numpy or ``random``. ``seed=None`` draws from the caller's generators as they are.
+    """
+    if seed is None:
+        yield
+        return
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(int(seed))
+        yield
+
+
 def train_network(
     estimator: Any,
     config: dict[str, Any],
@@ -128,11 +147,7 @@ def train_network(
     weights and the shuffling.
     """
     extra = estimator.network_kwargs or {}
-    with quiet_lightning():
-        if seed is not None:
-            import pytorch_lightning as pl
-
-            pl.seed_everything(int(seed), workers=True, verbose=False)
+    with quiet_lightning(), own_torch_seed(seed):
         module = ForecastingModule(
             network_config=config,
             loss=estimator.loss,
@@ -164,5 +179,5 @@ def train_network(
         )
         if val_loader is not None:
             module.keep_initial(val_loader)
-        trainer.fit(module, train_loader, val_loader)
+        fit_interruptible(trainer, module, train_loader, val_loader)
     return module

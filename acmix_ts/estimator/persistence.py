@@ -36,7 +36,7 @@ from safetensors.torch import load_file, save_file
 from acmix_ts.data.frames import Columns
 from acmix_ts.estimator.prepare import Scaler, StaticScaler
 from acmix_ts.estimator.seasonal import SeasonalCycles
-from acmix_ts.estimator.state import FittedState
+from acmix_ts.estimator.state import FittedState, Member
 from acmix_ts.nn import ACMixConfig, ACMixNetwork, MedianEnsemble
 
 FORMAT = "acmix_ts.ACMixForecaster"
@@ -44,9 +44,10 @@ FORMAT_VERSION = 3
 FILES = ("weights.safetensors", "state.safetensors")
 # FittedState fields stored as they are in config.json; the others are converted.
 META_FIELDS = (
-    "freq", "network_config", "quantiles", "context_length", "season_length", "seasonal",
-    "trend", "n_models", "best_val_loss",
+    "freq", "quantiles", "context_length", "season_length", "seasonal", "trend", "n_models",
+    "best_val_loss",
 )  # fmt: skip
+MAX_MEMBERS = 64  # networks in a saved median at most (a hostile file asks for more)
 SECTIONS = ("versions", "params", "fitted", "files")
 
 
@@ -72,7 +73,11 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
 
 def _write(estimator: Any, folder: Path) -> None:
     state: FittedState = estimator.state_
-    weights = {k: v.detach().cpu().contiguous() for k, v in state.network.state_dict().items()}
+    weights = {
+        f"members.{k}.{name}": value.detach().cpu().contiguous()
+        for k, member in enumerate(state.members)
+        for name, value in member.network.state_dict().items()
+    }
     save_file(weights, folder / FILES[0])
     save_file(_arrays(state), folder / FILES[1])
     config = {
@@ -128,12 +133,20 @@ def _metadata(state: FittedState) -> dict[str, Any]:
     return {
         **meta,
         "candidate_scores": [list(c) for c in state.candidate_scores],
+        "members": [
+            {"config": m.config, "seasonal": m.seasonal, "seeds": _seeds(m.network)}
+            for m in state.members
+        ],
         "columns": dataclasses.asdict(state.columns),
         "ids": state.ids.tolist(),
         # The zone's name, not a fixed offset, so that DST changes survive a round trip.
         "time_zone": None if last.tz is None else str(last.tz),
         "last_ds": [t.isoformat() for t in (last if last.tz is None else last.tz_convert("UTC"))],
     }
+
+
+def _seeds(network: torch.nn.Module) -> int:
+    return len(network.members) if isinstance(network, MedianEnsemble) else 1
 
 
 def _arrays(state: FittedState) -> dict[str, torch.Tensor]:
@@ -209,14 +222,10 @@ def load(cls: type, path: str | os.PathLike) -> Any:
     _check_manifest(source, config["files"])
     estimator = _estimator(cls, config["params"])
     fitted = config["fitted"]
-    network_config = _network_config(fitted, estimator)
-    n_members = fitted.get("n_models")
-    if not isinstance(n_members, int) or isinstance(n_members, bool) or not 1 <= n_members <= 64:
-        raise ValueError(f"The saved n_models must be an int in [1, 64]. Got {n_members!r}.")
-    network = _build_network(network_config, n_members, source / FILES[0])
+    members = _build_members(fitted.get("members"), estimator, source / FILES[0])
     arrays = {k: v.numpy() for k, v in _read_tensors(source / FILES[1]).items()}
     try:
-        state = _state(fitted, arrays, network)
+        state = _state(fitted, arrays, members)
     except (KeyError, TypeError, ValueError, IndexError) as err:
         raise ValueError(f"{source} holds an inconsistent fitted state ({err}).") from err
     state.check()
@@ -275,29 +284,39 @@ def _estimator(cls: type, params: dict[str, Any]) -> Any:
     return estimator
 
 
-def _network_config(fitted: dict[str, Any], estimator: Any) -> ACMixConfig:
-    raw = fitted.get("network_config")
-    if not isinstance(raw, dict):
-        raise ValueError("The saved model lacks its network_config.")
-    config = ACMixConfig.from_dict(raw)
-    if config.horizon != estimator.horizon:
+def _build_members(saved: Any, estimator: Any, weights: Path) -> list[Member]:
+    """The members, once their shapes (built on the meta device) match the file's header."""
+    if not isinstance(saved, list) or not 1 <= len(saved) <= MAX_MEMBERS:
         raise ValueError(
-            f"The saved network forecasts {config.horizon} steps but the saved horizon "
-            f"parameter is {estimator.horizon}; the config is inconsistent."
+            f"The saved model must list 1 to {MAX_MEMBERS} member networks. Got "
+            f"{saved if not isinstance(saved, list) else len(saved)!r}."
         )
-    return config
+    specs = []
+    for k, member in enumerate(saved):
+        if not isinstance(member, dict) or not isinstance(member.get("config"), dict):
+            raise ValueError(f"Saved member {k} lacks its network config.")
+        config = ACMixConfig.from_dict(member["config"])
+        seeds = member.get("seeds")
+        if not isinstance(seeds, int) or isinstance(seeds, bool) or not 1 <= seeds <= MAX_MEMBERS:
+            raise ValueError(f"Saved member {k}: seeds must be in [1, {MAX_MEMBERS}]: {seeds!r}.")
+        if config.horizon != estimator.horizon:
+            raise ValueError(
+                f"The saved network forecasts {config.horizon} steps but the saved horizon "
+                f"parameter is {estimator.horizon}; the config is inconsistent."
+            )
+        specs.append((config, seeds, bool(member.get("seasonal"))))
 
-
-def _build_network(config: ACMixConfig, n_members: int, weights: Path) -> torch.nn.Module:
-    """The network, once its shapes (built on the meta device) match the file's header."""
-
-    def make() -> torch.nn.Module:
-        if n_members == 1:
+    def make(config: ACMixConfig, seeds: int) -> torch.nn.Module:
+        if seeds == 1:
             return ACMixNetwork(config)
-        return MedianEnsemble([ACMixNetwork(config) for _ in range(n_members)])
+        return MedianEnsemble([ACMixNetwork(config) for _ in range(seeds)])
 
     with torch.device("meta"):
-        expected = {k: tuple(v.shape) for k, v in make().state_dict().items()}
+        expected = {
+            f"members.{k}.{name}": tuple(value.shape)
+            for k, (config, seeds, _) in enumerate(specs)
+            for name, value in make(config, seeds).state_dict().items()
+        }
     stored = _header_shapes(weights)
     if stored != expected:
         diff = sorted(set(stored) ^ set(expected)) or [
@@ -311,9 +330,14 @@ def _build_network(config: ACMixConfig, n_members: int, weights: Path) -> torch.
     bad = [k for k, v in tensors.items() if v.is_floating_point() and not v.isfinite().all()]
     if bad:
         raise ValueError(f"The weights in {weights} hold NaN or inf (in {bad[:3]}).")
-    network = make()
-    network.load_state_dict(tensors)
-    return network.eval()
+    members = []
+    for k, (config, seeds, seasonal) in enumerate(specs):
+        prefix = f"members.{k}."
+        network = make(config, seeds)
+        own = {n[len(prefix) :]: v for n, v in tensors.items() if n.startswith(prefix)}
+        network.load_state_dict(own)
+        members.append(Member(network.eval(), config.to_dict(), seasonal))
+    return members
 
 
 def _header_shapes(path: Path) -> dict[str, tuple[int, ...]]:
@@ -338,7 +362,9 @@ def _unreadable(path: Path, err: Exception) -> ValueError:
     )
 
 
-def _state(fitted: dict[str, Any], arrays: dict[str, np.ndarray], network: Any) -> FittedState:
+def _state(
+    fitted: dict[str, Any], arrays: dict[str, np.ndarray], members: list[Member]
+) -> FittedState:
     columns = Columns(**{k: _tuple(v) for k, v in fitted["columns"].items()})
     last = pd.DatetimeIndex(fitted["last_ds"])
     if fitted.get("time_zone"):
@@ -348,7 +374,7 @@ def _state(fitted: dict[str, Any], arrays: dict[str, np.ndarray], network: Any) 
     meta["quantiles"] = None if meta["quantiles"] is None else tuple(meta["quantiles"])
     return FittedState(
         columns=columns,
-        network=network,
+        members=members,
         candidate_scores=[tuple(c) for c in fitted["candidate_scores"]],
         conformal_scores=arrays.get("conformal_scores"),
         ids=pd.Index(fitted["ids"], name=columns.id),

@@ -7,6 +7,7 @@ chunks of series; no Lightning Trainer is built.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from acmix_ts.data.frames import static_table
 from acmix_ts.estimator.conformal import context_scale, half_width
 from acmix_ts.estimator.prepare import Scaler, series_blocks, validated_frame
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
-from acmix_ts.estimator.state import FittedState
+from acmix_ts.estimator.state import FittedState, Member
 
 CHUNK = 1024  # series per forward pass
 
@@ -272,12 +273,32 @@ def network_context(
 def forecast_values(
     state: FittedState, history: History, future: np.ndarray | None, horizon: int
 ) -> np.ndarray:
-    """Forecasts (n, H, C, Q) in the data's units, quantiles sorted."""
+    """Forecasts (n, H, C, Q) in the data's units: the median of the members'."""
+    forecasts = [member_forecast(m, state, history, future, horizon) for m in state.members]
+    return forecasts[0] if len(forecasts) == 1 else np.median(np.stack(forecasts), axis=0)
+
+
+def member_view(member: Member, history: History) -> History:
+    """``history`` as ``member`` reads it: its context length, the cycle or none."""
+    context = history.context[:, -member.context_length :]
+    if member.seasonal:
+        return dataclasses.replace(history, context=context)
+    n, _, width = history.cycles.cycles.shape
+    none = SeasonalCycles(1, np.zeros((n, 1, width)))
+    return dataclasses.replace(history, context=context, cycles=none, next_phase=np.zeros(n, int))
+
+
+def member_forecast(
+    member: Member, state: FittedState, history: History, future: np.ndarray | None,
+    horizon: int,
+) -> np.ndarray:  # fmt: skip
+    """One member's forecasts (n, H, C, Q) in the data's units, quantiles sorted."""
+    history = member_view(member, history)
     columns = state.columns
     n_y, n_past = len(columns.targets), len(columns.past)
     mean, std = history.scaler.mean[:, None, :], history.scaler.std[:, None, :]
     context, cycle = network_context(state, history, horizon)  # (n, L, D), (n, H, C)
-    device = next(iter(state.network.parameters()), torch.empty(0)).device
+    device = next(iter(member.network.parameters()), torch.empty(0)).device
 
     def tensor(values: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(values, dtype=torch.float32, device=device)
@@ -290,13 +311,12 @@ def forecast_values(
             if n_past:
                 past = tensor(context[part, :, n_y : n_y + n_past])
             if future is not None:
-                scaled = (future[part] - mean[part, :, n_y + n_past :]) / std[
-                    part, :, n_y + n_past :
-                ]
-                fut = tensor(np.concatenate([context[part, :, n_y + n_past :], scaled], 1))
+                known = slice(n_y + n_past, None)  # the future covariates' columns
+                scaled = (future[part] - mean[part, :, known]) / std[part, :, known]
+                fut = tensor(np.concatenate([context[part, :, known], scaled], 1))
             if history.static.shape[1]:
                 static = tensor(history.static[part])
-            out = state.network(tensor(context[part, :, :n_y]), past, fut, static)
+            out = member.network(tensor(context[part, :, :n_y]), past, fut, static)
             outputs.append(out.float().cpu().numpy())
     forecast = np.concatenate(outputs).astype(np.float64)  # (n, H, C, Q)
     forecast = np.sort(forecast, axis=-1)  # quantiles never cross

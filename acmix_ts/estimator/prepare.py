@@ -30,10 +30,20 @@ class Scaler:
         if not enabled:
             ones = np.ones((len(blocks), width))
             return cls(np.zeros_like(ones), ones)
-        mean = np.stack([b.mean(axis=0) for b in blocks])
-        std = np.stack([b.std(axis=0) for b in blocks])
-        std = np.where(std > 1e-8 * np.maximum(np.abs(mean), 1.0), std, 1.0)
-        return cls(mean, std)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = np.stack([b.mean(axis=0) for b in blocks])
+            std = np.stack([b.std(axis=0) for b in blocks])
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+            raise ValueError(
+                "The series' values are too large to standardise in float64 (their mean "
+                "or spread overflows). Divide them by a constant (e.g. 1e200) before fit "
+                "and multiply the forecast back."
+            )
+        # Relative, so that a series around 1e-12 keeps its own scale; a constant
+        # series is scaled by its level (or 1 at zero).
+        flat = std <= 1e-8 * np.abs(mean)
+        level = np.where(np.abs(mean) > 0, np.abs(mean), 1.0)
+        return cls(mean, np.where(flat | (std == 0), level, std))
 
     def take(self, rows: np.ndarray) -> Scaler:
         """The statistics of the series at ``rows``."""

@@ -2,8 +2,8 @@
 
 ``fit`` builds one :class:`~acmix_ts.estimator.fitting.FitData` per seasonal choice,
 then :func:`search` trains the first candidates of :func:`first_candidates`, tries the
-best of them without the trend path (``trend="auto"``), keeps the lowest validation
-loss and trains the further ensemble members of that setting.
+best of them without the trend path (``trend="auto"``), ranks them by validation loss
+and returns the members of the forecast's median: the candidates, or seeds of the best.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from acmix_ts.estimator.auto import (
 )
 from acmix_ts.estimator.fitting import TRAINING_KEYS, Candidate, FitData, train_network
 from acmix_ts.estimator.prepare import train_val_blocks
+from acmix_ts.estimator.state import Member
 from acmix_ts.nn import MedianEnsemble
 from acmix_ts.training import ForecastingModule, WindowDataset
 
@@ -46,10 +47,14 @@ class Fitted:
 
 @dataclass
 class SearchResult:
-    """The chosen network (an ensemble when ``n_models`` > 1) and every candidate tried."""
+    """The members of the forecast's median, the best-scoring first, and every candidate.
+
+    ``n_models`` networks in all: the ``n_models`` best candidates, or, when fewer were
+    trained, the best one with ``n_models - 1`` further seeds of it.
+    """
 
     best: Fitted
-    network: nn.Module
+    members: list[Member]
     n_models: int
     tried: list[Fitted]
 
@@ -150,9 +155,11 @@ def search(
 ) -> SearchResult:
     """Train ``candidates`` (and, with ``trend="auto"``, the best without the trend path).
 
-    ``data_for(seasonal)`` gives the series with or without their cycles. Returns the
-    lowest validation loss (the first candidate without validation windows) and its
-    ensemble.
+    ``data_for(seasonal)`` gives the series with or without their cycles. With
+    ``n_models="auto"`` the forecast is the median of every candidate trained (on the
+    suite's validation windows that beat keeping the lowest validation loss: the few
+    validation windows of a short series pick a setting poorly), or of 3 seeds when
+    there is one candidate; an int ``n_models`` keeps that many, best first.
     """
     tried = [fit_candidate(estimator, data_for(c.seasonal), c, val_size) for c in candidates]
 
@@ -163,19 +170,25 @@ def search(
         best = min(tried, key=loss).candidate
         plain = Candidate(best.context_length, best.seasonal, False)
         tried.append(fit_candidate(estimator, data_for(plain.seasonal), plain, val_size))
-    best = min(tried, key=loss)
-    network = best.module.network.cpu().eval()
+    ranked = sorted(tried, key=loss)  # stable: ties keep the training order
+    best = ranked[0]
     n_models = estimator.n_models
     if n_models == "auto":
-        n_models = ensemble_size(len(best.train_set))
-    if n_models > 1:
-        seed = estimator.random_state
-        members = [
-            train_network(
-                estimator, best.config, best.train_set, best.val_set, best.budget,
-                best.weight_decay, None if seed is None else seed + k,
-            ).network.cpu().eval()
-            for k in range(1, n_models)
-        ]  # fmt: skip
-        network = MedianEnsemble([network, *members]).eval()
-    return SearchResult(best, network, int(n_models), tried)
+        n_models = len(ranked) if len(ranked) > 1 else ensemble_size(len(best.train_set))
+    if n_models <= len(ranked):
+        members = [_member(f, f.module.network) for f in ranked[:n_models]]
+        return SearchResult(best, members, int(n_models), tried)
+    seed = estimator.random_state
+    seeds = [
+        train_network(
+            estimator, best.config, best.train_set, best.val_set, best.budget,
+            best.weight_decay, None if seed is None else seed + k,
+        ).network
+        for k in range(1, n_models)
+    ]  # fmt: skip
+    network = MedianEnsemble([best.module.network.cpu(), *(s.cpu() for s in seeds)])
+    return SearchResult(best, [_member(best, network)], int(n_models), tried)
+
+
+def _member(fitted: Fitted, network: nn.Module) -> Member:
+    return Member(network.cpu().eval(), fitted.config, fitted.data.cycles.season > 1)

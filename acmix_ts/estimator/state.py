@@ -23,6 +23,25 @@ from acmix_ts.estimator.seasonal import SeasonalCycles
 
 
 @dataclass
+class Member:
+    """One network of the forecast's median: its settings and whether it reads the cycle.
+
+    ``network`` is an :class:`~acmix_ts.nn.ACMixNetwork` (or a
+    :class:`~acmix_ts.nn.MedianEnsemble` of seeds of one setting); ``config`` its
+    :class:`~acmix_ts.nn.ACMixConfig` fields. A ``seasonal`` member reads the context
+    with the seasonal cycle removed and adds the cycle back to its forecast.
+    """
+
+    network: nn.Module
+    config: dict[str, Any]
+    seasonal: bool
+
+    @property
+    def context_length(self) -> int:
+        return int(self.config["context_length"])
+
+
+@dataclass
 class FittedState:
     """Everything a fitted ``ACMixForecaster`` knows, one row per series where per series.
 
@@ -32,18 +51,17 @@ class FittedState:
         Id, time, target and covariate columns the model was fitted with.
     freq : str
         pandas frequency of the series.
-    network : torch.nn.Module
-        The trained network (a :class:`~acmix_ts.nn.MedianEnsemble` when ``n_models`` > 1).
-    network_config : dict
-        The :class:`~acmix_ts.nn.ACMixConfig` fields of the network (of each member).
+    members : list of Member
+        The networks whose median is the forecast, the best-scoring first.
     quantiles : tuple of float or None
         Trained quantiles (``loss="quantile"``), else None.
     context_length, season_length : int
-        The chosen context L and the season m.
+        The longest context L of the members (what ``predict`` reads) and the season m.
     seasonal, trend : bool
-        Whether the seasonal cycle is removed and the linear trend path is on.
+        Whether the best-scoring member removes the seasonal cycle and has the linear
+        trend path.
     n_models : int
-        Members of the median ensemble.
+        Networks in the median (candidates, or seeds of one candidate).
     candidate_scores : list of tuple
         (context, seasonal, trend, validation loss) of every candidate ``fit`` trained.
     best_val_loss : float or None
@@ -68,8 +86,7 @@ class FittedState:
 
     columns: Columns
     freq: str
-    network: nn.Module
-    network_config: dict[str, Any]
+    members: list[Member]
     quantiles: tuple[float, ...] | None
     context_length: int
     season_length: int
@@ -88,10 +105,20 @@ class FittedState:
     cycles: SeasonalCycles
     next_phase: np.ndarray
 
+    @property
+    def network(self) -> nn.Module:
+        """The best-scoring member's network."""
+        return self.members[0].network
+
+    @property
+    def network_config(self) -> dict[str, Any]:
+        """The best-scoring member's :class:`~acmix_ts.nn.ACMixConfig` fields."""
+        return self.members[0].config
+
     @classmethod
     def names(cls) -> tuple[str, ...]:
-        """The field names (the estimator's fitted attributes without their ``_``)."""
-        return tuple(f.name for f in dataclasses.fields(cls))
+        """The estimator's fitted attributes without their ``_``: fields and properties."""
+        return (*(f.name for f in dataclasses.fields(cls)), "network", "network_config")
 
     def check(self) -> None:
         """Raise ``ValueError`` when the per-series fields disagree in count or shape."""
@@ -107,8 +134,10 @@ class FittedState:
             "static rows": (self.static.shape[0], n),
             "cycle rows": (self.cycles.cycles.shape, (n, self.cycles.season, n_targets)),
             "next_phase": (self.next_phase.shape, (n,)),
-            "network context_length": (self.network_config.get("context_length"), length),
-        }
+            "longest member context": (max(m.context_length for m in self.members), length),
+            "member horizons": ({m.config.get("horizon") for m in self.members},
+                                {self.network_config.get("horizon")}),
+        }  # fmt: skip
         wrong = {k: v for k, v in expected.items() if v[0] != v[1]}
         if wrong:
             detail = "; ".join(f"{k}: {got} (expected {want})" for k, (got, want) in wrong.items())

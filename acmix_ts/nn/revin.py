@@ -23,7 +23,8 @@ def instance_standardise(
         ``n_context`` (e.g. the horizon part of future covariates) are standardised with
         the same statistics, so that no future value leaks into them.
     eps : float
-        Added to the variance.
+        Relative to the variance: the scale is ``sqrt(var * (1 + eps))`` (plus a floor at
+        the float resolution of the level), so that it does not depend on x's units.
 
     Returns
     -------
@@ -35,7 +36,12 @@ def instance_standardise(
     context = x if n_context is None else x[:, :n_context]
     loc = context.mean(dim=1, keepdim=True).detach()  # (B, 1, C)
     var = context.var(dim=1, keepdim=True, unbiased=False).detach()  # (B, 1, C)
-    scale = torch.sqrt(var + eps)  # (B, 1, C)
+    # Free of x's units and offset: eps is relative to the variance, and a flat window is
+    # scaled by the float resolution at its level (its deviations are rounding); the
+    # smallest normal number keeps an all-zero window finite.
+    info = torch.finfo(x.dtype)
+    floor = (info.eps * loc).square() + info.tiny
+    scale = torch.sqrt(var * (1 + eps) + floor)  # (B, 1, C)
     return (x - loc) / scale, loc, scale
 
 
@@ -49,7 +55,8 @@ class RevIN(nn.Module):
     affine : bool
         Learn a weight and bias per variable, applied after standardising.
     eps : float
-        Added to the variance (and guards the division by the affine weight).
+        Relative variance term of :func:`instance_standardise` (and the guard of the
+        division by the affine weight).
 
     Shape: forward x (B, L, C) -> (B, L, C); inverse y (B, H, C, *) -> (B, H, C, *).
 

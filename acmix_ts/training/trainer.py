@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -42,6 +44,26 @@ def quiet_lightning() -> Iterator[None]:
         finally:
             for name, level in levels.items():
                 logging.getLogger(name).setLevel(level)
+
+
+def fit_interruptible(trainer: pl.Trainer, *args: Any) -> None:
+    """``trainer.fit(*args)``, with Ctrl+C reaching the caller as ``KeyboardInterrupt``.
+
+    Lightning catches the interrupt, ignores SIGINT from then on and exits with
+    ``SystemExit``; here the caller's SIGINT handler comes back and the interrupt is
+    raised again, so that a script or notebook stops as it would anywhere else.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    handler = signal.getsignal(signal.SIGINT) if main else None
+    try:
+        trainer.fit(*args)
+    except SystemExit:
+        if trainer.interrupted:
+            raise KeyboardInterrupt("training was interrupted") from None
+        raise
+    finally:
+        if main and handler is not None:
+            signal.signal(signal.SIGINT, handler)
 
 
 def make_trainer(

@@ -5,13 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from acmix_ts import ACMixForecaster
 from acmix_ts.estimator.conformal import MIN_SCALE, conformity_scores, context_scale, half_width
 from acmix_ts.metrics import coverage
-from acmix_ts.nn import ACMixConfig, ACMixNetwork
-from acmix_ts.training import SeriesArrays, WindowDataset
 
 
 def test_half_width_takes_the_conformal_rank() -> None:
@@ -41,22 +38,31 @@ def test_context_scale_is_the_mean_absolute_change_floored() -> None:
     assert context_scale(np.zeros((1, 5, 2)))[0, 0] == MIN_SCALE  # constant: the floor
 
 
-def test_scores_are_the_sorted_absolute_errors_of_the_network_per_context_scale() -> None:
-    torch.manual_seed(0)
-    network = ACMixNetwork(
-        ACMixConfig(16, 4, n_targets=2, patch_len=4, d_model=8, n_heads=2, n_blocks=1)
-    )
+def test_scores_are_the_sorted_absolute_errors_per_context_scale() -> None:
     rng = np.random.default_rng(0)
-    series = [SeriesArrays(y=rng.normal(size=(30, 2)).astype(np.float32)) for _ in range(2)]
-    dataset = WindowDataset(series, 16, 4)
-    scores = conformity_scores(network, dataset, batch_size=5)
-    windows = dataset.__getitems__(np.arange(len(dataset)))["y"]  # (n, 20, 2)
-    with torch.no_grad():
-        errors = (windows[:, 16:] - network.eval()(windows[:, :16])[..., 0]).abs().numpy()
-    scale = np.abs(np.diff(windows[:, :16].numpy(), axis=1)).mean(axis=1)  # (n, 2)
-    expected = errors / scale[:, None, :]
-    assert scores.shape == (len(dataset), 4, 2) == expected.shape
-    np.testing.assert_allclose(scores, np.sort(expected, axis=0), rtol=1e-5, atol=1e-6)
+    actual, point = rng.normal(size=(7, 4, 2)), rng.normal(size=(7, 4, 2))
+    context = rng.normal(size=(7, 16, 2)).cumsum(axis=1)
+    scale = np.abs(np.diff(context, axis=1)).mean(axis=1)  # (7, 2)
+    expected = np.sort(np.abs(actual - point) / scale[:, None, :], axis=0)
+    np.testing.assert_allclose(conformity_scores(actual, point, context), expected)
+
+
+def test_calibration_forecasts_each_origin_as_predict_would(panel, tiny) -> None:
+    """The score of the last validation origin is predict's error from there, per scale."""
+    model = ACMixForecaster(**tiny).fit(panel, val_size=12)
+    h, length = model.horizon, model.context_length_
+    series = panel[panel["unique_id"] == "s0"]
+    history = series.iloc[: len(series) - h]
+    point = model.predict(df=history)["ACMix"].to_numpy()[0]
+    state = model.state_
+    mean, std = state.scaler.mean[0, 0], state.scaler.std[0, 0]
+    context = (history["y"].to_numpy()[-length:] - mean) / std
+    phases = (state.next_phase[0] - h - length + np.arange(length)) % state.cycles.season
+    context = context - state.cycles.cycles[0, phases, 0]  # what the network reads
+    score = abs(series["y"].iloc[len(series) - h] - point) / std
+    score /= np.abs(np.diff(context)).mean()
+    assert np.isclose(model.conformal_scores_[:, 0, 0], score, rtol=1e-4).any()
+    assert model.conformal_scores_.shape == (3 * (12 - h + 1), h, 1)
 
 
 def test_intervals_are_symmetric_and_grow_with_the_level(fitted) -> None:

@@ -99,7 +99,7 @@ def test_not_a_saved_model(tmp_path) -> None:
 def test_other_format_version_is_named(fitted, tmp_path) -> None:
     fitted.save(tmp_path / "m")
     _edit_config(tmp_path / "m", lambda c: c.update(format_version=2))
-    with pytest.raises(ValueError, match="format version 2.*reads version 3"):
+    with pytest.raises(ValueError, match=r"format version 2.*reads version 3"):
         ACMixForecaster.load(tmp_path / "m")
 
 
@@ -154,12 +154,12 @@ def test_save_refuses_to_replace_other_folders(fitted, tmp_path) -> None:
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda f: f["network_config"].update(d_model=1 << 20, n_heads=1), "do not fit"),
-        (lambda f: f["network_config"].update(n_blocks=400), "do not fit"),
-        (lambda f: f["network_config"].update(d_model=-4), "d_model"),
-        (lambda f: f["network_config"].update(colour="red"), "unknown fields"),
-        (lambda f: f["network_config"].update(horizon=10**9), "forecasts 1000000000 steps"),
-        (lambda f: f.update(n_models=10**6), "n_models"),
+        (lambda f: f["members"][0]["config"].update(d_model=1 << 20, n_heads=1), "do not fit"),
+        (lambda f: f["members"][0]["config"].update(n_blocks=400), "do not fit"),
+        (lambda f: f["members"][0]["config"].update(d_model=-4), "d_model"),
+        (lambda f: f["members"][0]["config"].update(colour="red"), "unknown fields"),
+        (lambda f: f["members"][0]["config"].update(horizon=10**9), "forecasts 1000000000 steps"),
+        (lambda f: f.update(members=f["members"] * 100), "1 to 64 member"),
         (lambda f: f.update(ids=f["ids"][:-1]), "do(es)? not fit together"),
         (lambda f: f.pop("columns"), "inconsistent fitted state"),
     ],
