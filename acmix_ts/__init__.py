@@ -1,7 +1,7 @@
 """acmix_ts: time-series forecasting with ACMix networks.
 
 The top-level names are imported lazily so that ``import acmix_ts.nn`` stays
-torch-only (no pandas, Lightning or scikit-learn); see ARCHITECTURE.md.
+torch-only (no pandas, Lightning or scikit-learn); see docs/architecture.md.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-INPUT_NAMES = ("y", "past_covariates", "future_covariates", "static")
+from acmix_ts.nn.inputs import INPUT_NAMES, NetworkInputs
 
 
 def _network(model_or_network: Any) -> nn.Module:
@@ -64,15 +64,7 @@ def _network(model_or_network: Any) -> nn.Module:
 
 def input_shapes(config: Any, batch_size: int = 2) -> dict[str, tuple[int, ...]]:
     """Name -> shape of every input the network with ``config`` takes, in order."""
-    length, horizon = config.context_length, config.horizon
-    shapes = {"y": (batch_size, length, config.n_targets)}
-    if config.n_past_covariates:
-        shapes["past_covariates"] = (batch_size, length, config.n_past_covariates)
-    if config.n_future_covariates:
-        shapes["future_covariates"] = (batch_size, length + horizon, config.n_future_covariates)
-    if config.n_static:
-        shapes["static"] = (batch_size, config.n_static)
-    return shapes
+    return NetworkInputs.shapes(config, batch_size)
 
 
 def example_inputs(model_or_network: Any, batch_size: int = 2, seed: int = 0) -> dict[str, Tensor]:

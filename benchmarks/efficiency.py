@@ -1,6 +1,6 @@
 """Training throughput, peak memory and predict latency as the look-back grows.
 
-Protocol: ``design/BENCHMARKS.md`` section 2. For every look-back L and every model
+Protocol: ``docs/benchmarks.md`` §2. For every look-back L and every model
 (ACMix windowed = the default config, ACMix with full attention, the PatchTST-style
 full-attention baseline of the same width, DLinear), a training step is forward +
 backward + AdamW step of the bare network in a plain loop (no Lightning, no data

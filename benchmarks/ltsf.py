@@ -1,4 +1,4 @@
-"""Long-horizon benchmark (BENCHMARKS.md §1): ACMix, its fusion ablations, DLinear, Repeat.
+"""Long-horizon benchmark (docs/benchmarks.md §1): ACMix, its fusion ablations, DLinear, Repeat.
 
 Every run (dataset, model, look-back, horizon, seed) is appended to a JSON-lines file as
 soon as it finishes, so a long benchmark can be run in pieces, on different machines,
@@ -110,9 +110,9 @@ def report(runs_file: Path, out_dir: Path, wall: float) -> None:
     searched = averages(select_lookback_rows(runs), "searched")
     devices = sorted({r["device"] for r in runs})
     lines = [
-        "# Long-horizon benchmark (BENCHMARKS.md §1)", "",
+        "# Long-horizon benchmark (docs/benchmarks.md §1)", "",
         "Measured rows come from `benchmarks/ltsf.py` (this repository); published rows are "
-        "copied from BENCHMARKS.md (their papers). Cells: average over the 4 horizons of "
+        "copied from docs/benchmarks.md (their papers). Cells: average over the 4 horizons of "
         "MSE (± std over seeds) / MAE, on data scaled with train statistics, pooled over "
         "every test window (count asserted). `–` = not run (or not all 4 horizons).", "",
         f"Devices of the measured runs: {', '.join(devices) or 'none yet'}. "

@@ -1,4 +1,4 @@
-"""The long-horizon protocol of BENCHMARKS.md §1: data, windows, one training run, scoring.
+"""The long-horizon protocol of docs/benchmarks.md §1: data, windows, one training run, scoring.
 
 Standard splits (``acmix_ts.data.ltsf_split``), a StandardScaler fitted on the training
 rows only, all variables in and out, stride-1 windows, MSE / MAE on the scaled data
@@ -17,9 +17,9 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from acmix_ts.data import load_ltsf, ltsf_split
-from acmix_ts.nn import ACMixConfig, NaiveForecaster
-from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset, make_loader
-from acmix_ts.training.trainer import make_trainer, quiet_lightning
+from acmix_ts.nn import ACMixConfig, NaiveForecaster, NetworkInputs, forecast_in_chunks
+from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset
+from acmix_ts.training.run import RunSettings, run_training
 
 HORIZONS = {"national_illness": (24, 36, 48, 60)}
 DEFAULT_HORIZONS = (96, 192, 336, 720)
@@ -87,18 +87,17 @@ def network_config(spec: RunSpec, n_variables: int, overrides: dict | None = Non
     return config
 
 
-@torch.no_grad()
 def score(network: torch.nn.Module, dataset: WindowDataset, batch_size: int = 512) -> dict:
     """MSE and MAE pooled over every window, step and variable of ``dataset``."""
-    network.eval()
-    device = next(iter(network.parameters()), torch.empty(0)).device
+    config = network.config
     squared = absolute = 0.0
     count = 0
-    context = dataset.context_length
-    for batch in make_loader(dataset, batch_size, shuffle=False):
-        y = batch["y"].to(device)
-        forecast = network(y[:, :context])[..., 0].float()  # (B, H, C)
-        error = forecast - y[:, context:]
+    # Scored in slices of windows so that a long test split never sits in memory at once.
+    for start in range(0, len(dataset), 8 * batch_size):
+        batch = dataset.__getitems__(np.arange(start, min(start + 8 * batch_size, len(dataset))))
+        inputs = NetworkInputs.from_batch(batch, config)
+        forecast = forecast_in_chunks(network, inputs, batch_size)[..., 0]  # (B, H, C)
+        error = forecast - batch["y"][:, config.context_length :]
         squared += float((error**2).sum())
         absolute += float(error.abs().sum())
         count += error.numel()
@@ -121,26 +120,21 @@ def run(
     if spec.model == "Repeat":
         result = score(NaiveForecaster(ACMixConfig.from_dict(config)), windows(splits.test, spec))
         return {**result, "val_mse": None, "epochs": 0, "seconds": time.perf_counter() - start}
-    torch.manual_seed(spec.seed)  # weights and shuffling (the loaders use torch's RNG)
-    module = ForecastingModule(
-        config,
-        network="dlinear" if spec.model == "DLinear" else "acmix",
-        learning_rate=spec.learning_rate,
-    )
-    train_loader = make_loader(
-        windows(splits.train, spec),
-        spec.batch_size,
-        shuffle=True,
-        samples_per_epoch=spec.train_windows,
-    )
-    val_loader = make_loader(windows(splits.val, spec), 512, shuffle=False)
-    trainer = make_trainer(
+    settings = RunSettings(
+        batch_size=spec.batch_size,
         max_epochs=spec.max_epochs,
-        early_stopping_patience=spec.patience,
+        samples_per_epoch=spec.train_windows,
+        val_batch_size=512,
+        patience=spec.patience,
         trainer_kwargs={"accelerator": "auto", **(trainer_kwargs or {})},
     )
-    with quiet_lightning():
-        trainer.fit(module, train_loader, val_loader)
+
+    def build() -> ForecastingModule:
+        network = "dlinear" if spec.model == "DLinear" else "acmix"
+        return ForecastingModule(config, network=network, learning_rate=spec.learning_rate)
+
+    train, val = windows(splits.train, spec), windows(splits.val, spec)
+    module, trainer = run_training(build, train, val, settings, spec.seed)
     result = score(module.network, windows(splits.test, spec)) if score_test else {}
     return {
         **result,

@@ -11,7 +11,7 @@ import numpy as np
 DATASETS = ("ETTh1", "ETTh2", "ETTm1", "ETTm2", "weather", "exchange_rate", "national_illness")
 SHORT = {"weather": "Weather", "exchange_rate": "Exchange", "national_illness": "ILI"}
 
-# BENCHMARKS.md §1: look-back 96 (ILI 36), average of the 4 horizons, (MSE, MAE).
+# docs/benchmarks.md §1: look-back 96 (ILI 36), average of the 4 horizons, (MSE, MAE).
 PUBLISHED_96 = {
     "iTransformer": {"ETTh1": (.454, .447), "ETTh2": (.383, .407), "ETTm1": (.407, .410),
                      "ETTm2": (.288, .332), "weather": (.258, .278),
@@ -37,7 +37,7 @@ PUBLISHED_96 = {
 }  # fmt: skip
 BEST_96 = {"ETTh1": .432, "ETTh2": .367, "ETTm1": .377, "ETTm2": .266, "weather": .241,
            "exchange_rate": .344}  # fmt: skip
-# BENCHMARKS.md §1: searched look-back, every test window kept (TFB "fair" table).
+# docs/benchmarks.md §1: searched look-back, every test window kept (TFB "fair" table).
 PUBLISHED_SEARCHED = {
     "xPatch": {"ETTh1": (.413, .423), "ETTh2": (.341, .383), "ETTm1": (.351, .371),
                "ETTm2": (.251, .307), "weather": (.219, .249), "exchange_rate": (.361, .401),

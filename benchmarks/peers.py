@@ -1,4 +1,4 @@
-"""Peers side by side (BENCHMARKS.md §5): ACMix next to neuralforecast and statsforecast.
+"""Peers side by side (docs/benchmarks.md §5): ACMix next to neuralforecast and statsforecast.
 
 Task ``quickstart``: the windows of ``examples/quickstart.py`` (ETTh1's first 14,400
 rows, 7 series, h=24, 20 windows 120 steps apart); the global models are fitted once on

@@ -183,7 +183,7 @@ QUICKSTART_NOTES = [
 ]
 
 LTSF_NOTES = [
-    "ETTh1 at L=96, H=96 on the long-horizon protocol (BENCHMARKS.md §1): standard splits, "
+    "ETTh1 at L=96, H=96 on the long-horizon protocol (docs/benchmarks.md §1): standard splits, "
     "StandardScaler fitted on the training rows, every stride-1 test window of every "
     "variable (2,785 windows x 7 variables x 96 steps), MSE / MAE on the scaled data. The "
     "peers run `NeuralForecast.cross_validation(val_size=2880, test_size=2880, step_size=1, "
@@ -237,7 +237,7 @@ def report_lines(runs: list[dict], summary: dict, harness: dict, info: dict) -> 
     devices = sorted({r["device"] for r in runs}) or [info["device"]]
     threads = sorted({str(r.get("torch_threads")) for r in runs})
     return [
-        "# Peers side by side (BENCHMARKS.md §5)", "",
+        "# Peers side by side (docs/benchmarks.md §5)", "",
         "ACMix next to neuralforecast and statsforecast models fitted on identical data with "
         "stated, comparable budgets (`benchmarks/peers.py`; runs in "
         "`benchmarks/results/peers_runs.jsonl`).", "",

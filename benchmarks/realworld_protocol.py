@@ -1,4 +1,4 @@
-"""Rolling-origin windows and metrics of the real-world suite (BENCHMARKS.md §4).
+"""Rolling-origin windows and metrics of the real-world suite (docs/benchmarks.md §4).
 
 Windows: the last ``W`` windows of every series, ``h`` steps each, back to back (step
 size ``h``), the last one ending with the series. ``W`` is the largest number up to

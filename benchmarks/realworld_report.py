@@ -223,7 +223,7 @@ def render(runs: list[dict], machine: dict, wall: float) -> tuple[list[str], dic
     """The Markdown lines and the JSON payload of every recorded run."""
     smoke = not any(not r.get("smoke") for r in runs)
     runs = [r for r in runs if bool(r.get("smoke")) == smoke]
-    lines = ["# Real-world suite (BENCHMARKS.md §4)" + (" — smoke run" if smoke else ""), "",
+    lines = ["# Real-world suite (docs/benchmarks.md §4)" + (" — smoke run" if smoke else ""), "",
              f"Machine: {machine['cpu']} ({machine['cpu_count']} cores, "
              f"{machine.get('threads', '?')} thread(s) used), torch {machine['torch']}, "
              f"commit {machine['git_commit']}, {machine['date']}. Runs recorded: "

@@ -1,4 +1,4 @@
-"""Reading the real-world suite's data (BENCHMARKS.md §4): Rdatasets frames, R time.
+"""Reading the real-world suite's data (docs/benchmarks.md §4): Rdatasets frames, R time.
 
 Every dataset comes from the Rdatasets collection (the ``rdatasets`` package, offline;
 without it, the CSV is downloaded from the collection's public URL). R ``ts`` objects

@@ -1,6 +1,6 @@
 """Daily stock prices, walk-forward: ACMix against the random walk, drift and ARIMA.
 
-Protocol (BENCHMARKS.md section 3). Every series gets the same ``n_test`` forecast
+Protocol (docs/benchmarks.md §3). Every series gets the same ``n_test`` forecast
 origins, the last ``n_test`` trading days that still have ``max(horizons)`` days of
 data after them; every model forecasts 1 .. max(horizons) trading days from each origin
 using only the prices up to that origin, and step ``h`` of the path is scored against

@@ -171,7 +171,7 @@ def header(s: Settings, env: dict, extra: dict, wall: float) -> list[str]:
         f"{env['statsmodels']}, Python {env['python']}; 1 torch thread; git "
         f"{env['git_commit']}; {env['date']}; wall time {wall / 60:.1f} min. Command: "
         f"`{' '.join(['python benchmarks/stocks.py', *extra['argv']])}`. Protocol: the docstring "
-        "of `benchmarks/stocks.py` and BENCHMARKS.md section 3.", "",
+        "of `benchmarks/stocks.py` and docs/benchmarks.md §3.", "",
         f"{s.n_test} forecast origins per series (the last ones with {s.max_h} trading days "
         f"after them; one global ACMix model over all series), horizons {list(s.horizons)} "
         f"trading days. ACMix and ARIMA re-estimated every {s.refit_every} origins on the "

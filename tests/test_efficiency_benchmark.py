@@ -5,7 +5,7 @@
 - bf16 autocast trains end to end (Lightning's ``bf16-mixed`` also runs on CPU), with
   and without the fp32 convolution path; pinned host memory when training on CUDA; no
   host-device synchronisation inside ``training_step``; ``torch.compile`` of the network
-  behind ``network_kwargs={"compile": True}``.
+  behind ``compile=True``.
 """
 
 from __future__ import annotations
@@ -282,7 +282,7 @@ def test_compile_key_reaches_the_module_not_the_network_config(
         return fn
 
     monkeypatch.setattr(torch, "compile", fake_compile)
-    model = ACMixForecaster(**{**TINY, "max_epochs": 1}, network_kwargs={"compile": True})
+    model = ACMixForecaster(**{**TINY, "max_epochs": 1}, compile=True)
     model.fit(make_panel())
     assert "compile" not in model.network_config_
     assert len(compiled) == 1 and compiled[0].__self__ is model.network_
@@ -295,5 +295,5 @@ def test_compiled_training_matches_eager_training() -> None:
     """torch.compile really runs (slow on CPU: inductor compiles C++ kernels)."""
     tiny = {**TINY, "max_epochs": 1, "dropout": 0.0}
     eager = ACMixForecaster(**tiny).fit(make_panel()).predict()
-    compiled = ACMixForecaster(**tiny, network_kwargs={"compile": True}).fit(make_panel())
+    compiled = ACMixForecaster(**tiny, compile=True).fit(make_panel())
     np.testing.assert_allclose(compiled.predict()["ACMix"], eager["ACMix"], rtol=1e-3, atol=1e-3)

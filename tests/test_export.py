@@ -76,7 +76,7 @@ def test_fitted_estimator_exports_its_network_untouched(tmp_path) -> None:
     ds = pd.date_range("2024-01-01", periods=80, freq="h")
     df = pd.DataFrame({"unique_id": "a", "ds": ds, "y": np.sin(np.arange(80) / 3)})
     model = ACMixForecaster(horizon=6, context_length=24, patch_len=8, d_model=16, n_heads=2,
-                            n_blocks=1, max_epochs=1).fit(df)  # fmt: skip
+                            n_blocks=1, max_epochs=1, n_models=1).fit(df)  # fmt: skip
     model.network_.train()  # the export works on a copy in eval mode
     session = ort.InferenceSession(str(to_onnx(model, tmp_path / "m.onnx")))
     assert model.network_.training
@@ -94,3 +94,15 @@ def test_export_errors_say_what_to_do(tmp_path) -> None:
         to_onnx(torch.nn.Linear(2, 2), tmp_path / "x.onnx")
     with pytest.raises(ValueError, match="opset"):
         to_onnx(ACMixNetwork(ACMixConfig(**BASE)), tmp_path / "x.onnx", opset=11)
+
+
+def test_a_median_of_different_networks_is_not_exported_silently(tmp_path) -> None:
+    ds = pd.date_range("2024-01-01", periods=80, freq="h")
+    df = pd.DataFrame({"unique_id": "a", "ds": ds, "y": np.sin(np.arange(80) / 3)})
+    model = ACMixForecaster(horizon=6, context_length=24, patch_len=8, d_model=16, n_heads=2,
+                            n_blocks=1, max_epochs=1).fit(df)  # fmt: skip
+    assert len(model.members_) > 1
+    with pytest.raises(ValueError, match=r"median of \d networks.*members_\[k\]\.network"):
+        to_onnx(model, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(to_onnx(model.members_[0].network, tmp_path / "m.onnx")))
+    assert session.get_inputs()[0].name == "y"

@@ -2,7 +2,7 @@
 
 The files are byte-identical to the ones used by Autoformer / Time-Series-Library and
 the LTSF literature. Splits follow Time-Series-Library's ``data_provider/data_loader.py``
-(see BENCHMARKS.md §1): ETTh rows [0, 8640) / [8640-L, 11520) / [11520-L, 14400), ETTm the
+(see docs/benchmarks.md §1): ETTh rows [0, 8640) / [8640-L, 11520) / [11520-L, 14400), ETTm the
 same x4, all other files 70 % / 10 % / 20 % in time order with val/test starting L rows
 early.
 """

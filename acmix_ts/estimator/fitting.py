@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +12,10 @@ from acmix_ts.data.frames import Columns
 from acmix_ts.estimator.auto import MIN_WINDOWS, Budget
 from acmix_ts.estimator.prepare import Scaler, to_series_arrays
 from acmix_ts.estimator.seasonal import SeasonalCycles
-from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset, make_loader
-from acmix_ts.training.trainer import fit_interruptible, make_trainer, quiet_lightning
+from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset
+from acmix_ts.training.run import RunSettings, run_training
 
-# network_kwargs keys that configure training rather than the network's ACMixConfig.
+# Training options that network_kwargs once held; they are estimator parameters now.
 TRAINING_KEYS = ("attention_warmup_epochs", "weight_decay", "compile")
 
 
@@ -114,23 +112,6 @@ def resolve_val_size(
     return int(val_size)
 
 
-@contextlib.contextmanager
-def own_torch_seed(seed: int | None) -> Iterator[None]:
-    """Seed torch's generators inside the block and give the caller's state back after.
-
-    Weights, dropout and shuffling draw from torch's global generators (CPU and every
-    visible GPU); they are forked, so that ``fit`` never reseeds the user's torch,
-    numpy or ``random``. ``seed=None`` draws from the caller's generators as they are.
-    """
-    if seed is None:
-        yield
-        return
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(int(seed))
-        yield
-
-
 def train_network(
     estimator: Any,
     config: dict[str, Any],
@@ -146,38 +127,29 @@ def train_network(
     sets the batch size, the windows per epoch and the number of epochs; ``seed`` the
     weights and the shuffling.
     """
-    extra = estimator.network_kwargs or {}
-    with quiet_lightning(), own_torch_seed(seed):
-        module = ForecastingModule(
+    settings = RunSettings(
+        batch_size=budget.batch_size,
+        max_epochs=budget.max_epochs,
+        max_steps=budget.max_steps,
+        samples_per_epoch=budget.samples_per_epoch,
+        val_batch_size=max(budget.batch_size, 256),
+        patience=estimator.early_stopping_patience,
+        keep_initial=True,
+        progress_bar=estimator.progress_bar,
+        pin_memory=trains_on_cuda(estimator.trainer_kwargs),
+        trainer_kwargs=estimator.trainer_kwargs,
+    )
+
+    def build() -> ForecastingModule:
+        return ForecastingModule(
             network_config=config,
             loss=estimator.loss,
             quantiles=estimator._training_quantiles(),
             learning_rate=estimator.learning_rate,
             weight_decay=weight_decay,
-            attention_warmup_epochs=extra.get("attention_warmup_epochs", 0),
-            compile_network=bool(extra.get("compile", False)),
+            attention_warmup_epochs=estimator.attention_warmup_epochs,
+            compile_network=estimator.compile,
         )
-        pin = trains_on_cuda(estimator.trainer_kwargs)
-        train_loader = make_loader(
-            train_set,
-            budget.batch_size,
-            shuffle=True,
-            pin_memory=pin,
-            samples_per_epoch=budget.samples_per_epoch,
-        )
-        val_loader = None
-        if val_set is not None:
-            val_loader = make_loader(
-                val_set, max(budget.batch_size, 256), shuffle=False, pin_memory=pin
-            )
-        trainer = make_trainer(
-            max_epochs=budget.max_epochs,
-            max_steps=budget.max_steps,
-            progress_bar=estimator.progress_bar,
-            early_stopping_patience=estimator.early_stopping_patience if val_loader else None,
-            trainer_kwargs=estimator.trainer_kwargs,
-        )
-        if val_loader is not None:
-            module.keep_initial(val_loader)
-        fit_interruptible(trainer, module, train_loader, val_loader)
+
+    module, _ = run_training(build, train_set, val_set, settings, seed)
     return module

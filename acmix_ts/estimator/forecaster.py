@@ -78,6 +78,9 @@ class ACMixForecaster(BaseEstimator):
     learning_rate, batch_size
         Optimisation (AdamW, one-cycle schedule). With the automatic budget the batch
         shrinks on small data (``batch_size`` is its upper bound).
+    weight_decay : float or "auto", default="auto"
+        AdamW weight decay; ``"auto"``: 0.05 on fewer than 5,000 training windows, else
+        0.01 (:func:`acmix_ts.estimator.auto.network_size`).
     max_steps : int, optional
         Optimiser steps; None scales them with the data (about four passes over the
         training windows, 300 to 2,000 steps; validation every 50 steps).
@@ -86,6 +89,11 @@ class ACMixForecaster(BaseEstimator):
         budget (validation after each pass).
     early_stopping_patience : int or None, default=3
         Validation checks without improvement before stopping (needs ``val_size``).
+    attention_warmup_epochs : int, default=0
+        Ramp the attention path in from 0 over this many epochs (progressive training:
+        convolution first); 0 = off.
+    compile : bool, default=False
+        ``torch.compile`` the network's forward during training.
     random_state : int or None, default=0
         Seed of weights and shuffling; same seed and data give identical predictions on CPU.
     past_covariates, future_covariates, static_covariates : tuple of str
@@ -99,9 +107,7 @@ class ACMixForecaster(BaseEstimator):
         Per-series standardisation fitted on the training part only.
     network_kwargs : dict, optional
         Further fields of :class:`acmix_ts.nn.ACMixConfig` (``patch_stride``,
-        ``ffn_ratio``, ``revin``, ``conv_fp32`` ...) and ``attention_warmup_epochs``,
-        ``weight_decay``, ``compile`` (bool: ``torch.compile`` the network's forward
-        during training; off by default).
+        ``ffn_ratio``, ``revin``, ``conv_fp32`` ...); network fields only.
     trainer_kwargs : dict, optional
         Passed to ``pytorch_lightning.Trainer`` (accelerator, devices, strategy,
         precision, logger, callbacks).
@@ -125,6 +131,7 @@ class ACMixForecaster(BaseEstimator):
 
     def __init__(
         self,
+        *,
         horizon: int = 24,
         context_length: int | str = "auto",
         patch_len: int | str = "auto",
@@ -142,10 +149,13 @@ class ACMixForecaster(BaseEstimator):
         loss: str = "mse",
         quantiles: tuple[float, ...] | None = None,
         learning_rate: float = 1e-3,
+        weight_decay: float | str = "auto",
         batch_size: int = 64,
         max_steps: int | None = None,
         max_epochs: int | None = None,
         early_stopping_patience: int | None = 3,
+        attention_warmup_epochs: int = 0,
+        compile: bool = False,
         random_state: int | None = 0,
         past_covariates: tuple[str, ...] = (),
         future_covariates: tuple[str, ...] = (),
@@ -176,10 +186,13 @@ class ACMixForecaster(BaseEstimator):
         self.loss = loss
         self.quantiles = quantiles
         self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_steps = max_steps
         self.max_epochs = max_epochs
         self.early_stopping_patience = early_stopping_patience
+        self.attention_warmup_epochs = attention_warmup_epochs
+        self.compile = compile
         self.random_state = random_state
         self.past_covariates = past_covariates
         self.future_covariates = future_covariates

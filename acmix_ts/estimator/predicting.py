@@ -23,6 +23,7 @@ from acmix_ts.estimator.conformal import context_scale, half_width
 from acmix_ts.estimator.prepare import Scaler, series_blocks, validated_frame
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
 from acmix_ts.estimator.state import FittedState, Member
+from acmix_ts.nn import NetworkInputs, forecast_in_chunks
 
 CHUNK = 1024  # series per forward pass
 
@@ -298,27 +299,20 @@ def member_forecast(
     n_y, n_past = len(columns.targets), len(columns.past)
     mean, std = history.scaler.mean[:, None, :], history.scaler.std[:, None, :]
     context, cycle = network_context(state, history, horizon)  # (n, L, D), (n, H, C)
-    device = next(iter(member.network.parameters()), torch.empty(0)).device
 
     def tensor(values: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(values, dtype=torch.float32, device=device)
+        return torch.as_tensor(values, dtype=torch.float32)
 
-    outputs = []
-    with torch.no_grad():
-        for start in range(0, len(context), CHUNK):
-            part = slice(start, start + CHUNK)
-            past = fut = static = None
-            if n_past:
-                past = tensor(context[part, :, n_y : n_y + n_past])
-            if future is not None:
-                known = slice(n_y + n_past, None)  # the future covariates' columns
-                scaled = (future[part] - mean[part, :, known]) / std[part, :, known]
-                fut = tensor(np.concatenate([context[part, :, known], scaled], 1))
-            if history.static.shape[1]:
-                static = tensor(history.static[part])
-            out = member.network(tensor(context[part, :, :n_y]), past, fut, static)
-            outputs.append(out.float().cpu().numpy())
-    forecast = np.concatenate(outputs).astype(np.float64)  # (n, H, C, Q)
+    known = slice(n_y + n_past, None)  # the future covariates' columns
+    past = tensor(context[:, :, n_y : n_y + n_past]) if n_past else None
+    fut = None
+    if future is not None:
+        scaled = (future - mean[:, :, known]) / std[:, :, known]
+        fut = tensor(np.concatenate([context[:, :, known], scaled], 1))
+    static = tensor(history.static) if history.static.shape[1] else None
+    inputs = NetworkInputs(tensor(context[:, :, :n_y]), past, fut, static)
+    outputs = forecast_in_chunks(member.network, inputs, CHUNK).numpy()
+    forecast = outputs.astype(np.float64)  # (n, H, C, Q)
     forecast = np.sort(forecast, axis=-1)  # quantiles never cross
     forecast += cycle[:, :, :, None]  # (n, H, C, 1): the cycle of the horizon
     return forecast * std[:, :, :n_y, None] + mean[:, :, :n_y, None]

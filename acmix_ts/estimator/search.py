@@ -27,7 +27,7 @@ from acmix_ts.estimator.auto import (
 from acmix_ts.estimator.fitting import TRAINING_KEYS, Candidate, FitData, train_network
 from acmix_ts.estimator.prepare import train_val_blocks
 from acmix_ts.estimator.state import Member
-from acmix_ts.nn import MedianEnsemble
+from acmix_ts.nn import ACMixConfig, MedianEnsemble
 from acmix_ts.training import ForecastingModule, WindowDataset
 
 
@@ -63,15 +63,25 @@ def network_config(
     estimator: Any, columns: Columns, n_static: int, candidate: Candidate, n_windows: int,
     lag: int,
 ) -> dict[str, Any]:  # fmt: skip
-    """The :class:`~acmix_ts.nn.ACMixConfig` fields of one candidate."""
-    extra = {k: v for k, v in (estimator.network_kwargs or {}).items() if k not in TRAINING_KEYS}
+    """The :class:`~acmix_ts.nn.ACMixConfig` fields of one candidate, checked.
+
+    An invalid combination (e.g. ``n_heads`` that does not divide ``d_model``) is a
+    ``ValueError`` in the estimator's words, before anything trains.
+    """
+    extra = dict(estimator.network_kwargs or {})
+    moved = sorted(set(extra) & set(TRAINING_KEYS))
+    if moved:
+        raise ValueError(
+            f"network_kwargs holds network fields only; {moved} are parameters of "
+            f"ACMixForecaster: pass them as ACMixForecaster({moved[0]}=...)."
+        )
     quantiles = estimator._training_quantiles()
     size = network_size(n_windows)
     patch, stride = patch_for(candidate.context_length)
     if estimator.patch_len != "auto":
         patch, stride = estimator.patch_len, max(1, estimator.patch_len // 2)
     auto = {"d_model": estimator.d_model, "dropout": estimator.dropout}
-    return {
+    config = {
         "context_length": candidate.context_length,
         "horizon": estimator.horizon,
         "n_targets": len(columns.targets),
@@ -91,12 +101,19 @@ def network_config(
         "linear_init_lag": lag if candidate.trend else 0,
         **extra,
     }
+    try:
+        return ACMixConfig.from_dict(config).to_dict()
+    except ValueError as err:
+        raise ValueError(
+            f"These ACMixForecaster settings make no valid network: {err} Change the "
+            "parameter of that name (or its entry in network_kwargs)."
+        ) from err
 
 
 def budget_for(estimator: Any, n_windows: int) -> tuple[Budget, float]:
     """Training budget and weight decay for ``n_windows`` training windows."""
-    given = (estimator.network_kwargs or {}).get("weight_decay")
-    decay = float(network_size(n_windows)["weight_decay"] if given is None else given)
+    given = estimator.weight_decay
+    decay = float(network_size(n_windows)["weight_decay"] if given == "auto" else given)
     if estimator.max_epochs is not None:
         return Budget(estimator.batch_size, None, estimator.max_epochs), decay
     return training_budget(n_windows, estimator.batch_size, estimator.max_steps), decay
@@ -191,4 +208,5 @@ def search(
 
 
 def _member(fitted: Fitted, network: nn.Module) -> Member:
-    return Member(network.cpu().eval(), fitted.config, fitted.data.cycles.season > 1)
+    config = network.config.to_dict()  # every ACMixConfig field, as the network has it
+    return Member(network.cpu().eval(), config, fitted.data.cycles.season > 1)

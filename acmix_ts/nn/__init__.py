@@ -10,11 +10,13 @@ from .baselines import DLinear, NaiveForecaster, PatchTSTNetwork
 from .block import ACMixBlock
 from .config import FUSION_MODES, ACMixConfig
 from .ensemble import MedianEnsemble
+from .inputs import INPUT_NAMES, NetworkInputs, forecast_in_chunks
 from .network import ACMixNetwork
 from .revin import RevIN
 
 __all__ = [
     "FUSION_MODES",
+    "INPUT_NAMES",
     "ACMix1d",
     "ACMixBlock",
     "ACMixConfig",
@@ -22,6 +24,8 @@ __all__ = [
     "DLinear",
     "MedianEnsemble",
     "NaiveForecaster",
+    "NetworkInputs",
     "PatchTSTNetwork",
     "RevIN",
+    "forecast_in_chunks",
 ]

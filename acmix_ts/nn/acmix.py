@@ -3,7 +3,7 @@
 Stage I computes q, k, v with ONE pointwise projection d -> 3d. Stage II feeds them to
 two cheap aggregations: windowed attention (:mod:`.attention`) and a shift
 convolution (:mod:`.shift_conv`). The two are fused (:mod:`.fusion`) and mixed by an
-output projection d -> d. See ``design/ACMIX1D.md``.
+output projection d -> d. See ``docs/network.md``.
 
 Shape: x (B, T, d) -> (B, T, d).
 """

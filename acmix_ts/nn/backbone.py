@@ -1,4 +1,4 @@
-"""What every patch-based network shares: input checks, RevIN, covariates, head.
+"""What every patch-based network shares: RevIN, covariates, the head.
 
 :class:`PatchForecastNetwork` runs
 ``RevIN -> patch embedding (+ covariates, static) -> positional -> blocks -> head -> RevIN^-1``
@@ -26,64 +26,11 @@ import torch
 from torch import Tensor, nn
 
 from .config import ACMixConfig
+from .inputs import NetworkInputs
 from .patching import PatchEmbedding
 from .revin import RevIN, instance_standardise
 
 COVARIATE_CLIP = 10.0
-
-
-def _check(name: str, x: Tensor | None, shape: tuple[int, ...], hint: str) -> None:
-    if x is None:
-        raise ValueError(f"{name} is required ({hint}): expected shape {shape}, got None.")
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor. Got {type(x).__name__} instead.")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor. Got dtype {x.dtype} instead.")
-    if tuple(x.shape) != shape:
-        raise ValueError(f"{name} must have shape {shape} ({hint}). Got {tuple(x.shape)} instead.")
-
-
-def _check_absent(name: str, x: Tensor | None, field: str) -> None:
-    if x is not None and x.numel() > 0:
-        raise ValueError(
-            f"{name} was given (shape {tuple(x.shape)}) but the config has {field}=0; "
-            f"pass None or build the network with {field} > 0."
-        )
-
-
-def check_target(config: ACMixConfig, y: Tensor) -> None:
-    """Raise ValueError/TypeError unless ``y`` has shape (B, context_length, n_targets)."""
-    if not isinstance(y, Tensor) or y.dim() != 3:
-        got = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
-        raise ValueError(f"y must have shape (B, L, C), a 3-D tensor. Got {got} instead.")
-    hint = "(B, L=context_length, C=n_targets)"
-    _check("y", y, (y.shape[0], config.context_length, config.n_targets), hint)
-
-
-def check_inputs(
-    config: ACMixConfig,
-    y: Tensor,
-    past: Tensor | None,
-    future: Tensor | None,
-    static: Tensor | None,
-) -> None:
-    """Check the target and every covariate against ``config`` (ValueError naming it)."""
-    check_target(config, y)
-    batch, length = y.shape[0], config.context_length
-    if config.n_past_covariates:
-        shape = (batch, length, config.n_past_covariates)
-        _check("past_covariates", past, shape, "(B, L, n_past_covariates)")
-    else:
-        _check_absent("past_covariates", past, "n_past_covariates")
-    if config.n_future_covariates:
-        shape = (batch, length + config.horizon, config.n_future_covariates)
-        _check("future_covariates", future, shape, "(B, L + horizon, n_future_covariates)")
-    else:
-        _check_absent("future_covariates", future, "n_future_covariates")
-    if config.n_static:
-        _check("static", static, (batch, config.n_static), "(B, n_static)")
-    else:
-        _check_absent("static", static, "n_static")
 
 
 class FutureCovariateMap(nn.Module):
@@ -243,7 +190,7 @@ class PatchForecastNetwork(nn.Module):
     ) -> Tensor:
         """Forecast (B, H, C, Q) in the units of ``y``; see the class docstring for shapes."""
         config = self.config
-        check_inputs(config, y, past_covariates, future_covariates, static)
+        NetworkInputs(y, past_covariates, future_covariates, static).check(config)
         length = config.context_length
         stats = None
         if self.revin is not None:

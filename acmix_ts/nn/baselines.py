@@ -12,9 +12,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .backbone import PatchForecastNetwork, check_target
+from .backbone import PatchForecastNetwork
 from .block import PreNormBlock
 from .config import ACMixConfig
+from .inputs import check_target
 
 
 class DLinear(nn.Module):

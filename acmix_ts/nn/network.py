@@ -14,7 +14,7 @@ from .config import ACMixConfig
 
 
 class ACMixNetwork(PatchForecastNetwork):
-    """Forecasting network built from ACMix blocks (see ``design/ACMIX1D.md``).
+    """Forecasting network built from ACMix blocks (see ``docs/network.md``).
 
     Instance normalisation (RevIN) of each series, inverted on the output; tokens are
     patches of ``patch_len`` steps with stride ``patch_stride``; with channel

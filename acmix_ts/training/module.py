@@ -14,7 +14,7 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from acmix_ts.nn import ACMixConfig, ACMixNetwork, DLinear, PatchTSTNetwork
+from acmix_ts.nn import ACMixConfig, ACMixNetwork, DLinear, NetworkInputs, PatchTSTNetwork
 from acmix_ts.training.losses import make_loss
 
 NETWORKS: dict[str, type[nn.Module]] = {
@@ -44,20 +44,6 @@ def split_decay(network: nn.Module) -> tuple[list[nn.Parameter], list[nn.Paramet
             continue
         (no_decay if param.ndim <= 1 or name in skip else decay).append(param)
     return decay, no_decay
-
-
-def network_inputs(batch: dict[str, torch.Tensor], config: Any) -> tuple:
-    """The network's positional inputs from a batch of windows (absent covariates: None).
-
-    Returns ``(y context, past_covariates, future_covariates, static)``, the argument
-    order of :class:`acmix_ts.nn.ACMixNetwork`.
-    """
-    return (
-        batch["y"][:, : config.context_length],
-        batch["past_covariates"] if config.n_past_covariates else None,
-        batch["future_covariates"] if config.n_future_covariates else None,
-        batch["static"] if config.n_static else None,
-    )
 
 
 class ForecastingModule(pl.LightningModule):
@@ -114,7 +100,7 @@ class ForecastingModule(pl.LightningModule):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Forecast (B, H, C, Q) from a batch of windows."""
-        return self._network_call()(*network_inputs(batch, self.network.config))
+        return self._network_call()(*NetworkInputs.from_batch(batch, self.network.config))
 
     def _step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         target = batch["y"][:, self.network.config.context_length :]  # (B, H, C)

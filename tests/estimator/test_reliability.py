@@ -168,3 +168,14 @@ def test_futr_df_must_be_a_frame(panel, tiny) -> None:
     model = _fit(tiny, df, future_covariates=("x",))
     with pytest.raises(TypeError, match=r"futr_df must be a pandas DataFrame.*Got dict"):
         model.predict(futr_df={"x": [1.0]})
+
+
+def test_training_options_are_parameters_not_network_kwargs(panel, tiny) -> None:
+    with pytest.raises(ValueError, match=r"pass them as ACMixForecaster\(weight_decay=\.\.\.\)"):
+        _fit(tiny, panel, network_kwargs={"weight_decay": 0.1})
+    with pytest.raises(ValueError, match=r"no valid network.*unknown fields \['colour'\]"):
+        _fit(tiny, panel, network_kwargs={"colour": "red"})
+    with pytest.raises(ValueError, match=r"no valid network.*divisor of d_model=15"):
+        _fit(tiny, panel, d_model=15)
+    model = _fit(tiny, panel, weight_decay=0.2, attention_warmup_epochs=1)
+    assert model.get_params()["weight_decay"] == 0.2

@@ -1,4 +1,4 @@
-"""The network layer imports with torch only (ARCHITECTURE.md section 1)."""
+"""The network layer imports with torch only (docs/architecture.md)."""
 
 from __future__ import annotations
 
