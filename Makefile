@@ -30,7 +30,7 @@ test-all: setup
 
 # The benchmark environment: the peers (statsforecast needs pandas < 3, so it gets its own
 # venv) and the real-world suite's data. `make bench-env`, then `.venv-bench/bin/python
-# benchmarks/realworld.py` or `benchmarks/peers.py`.
+# -m benchmarks.realworld` or `-m benchmarks.peers` from the repository root.
 BENCH_VENV ?= .venv-bench
 bench-env:
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)

@@ -19,7 +19,7 @@ import acmix_ts
 from acmix_ts.cli_inputs import Names, load_input
 from acmix_ts.nn import FUSION_MODES
 
-BENCHMARKS = ("ltsf", "stocks", "efficiency")
+BENCHMARKS = ("ltsf", "realworld", "peers", "stocks", "efficiency")
 # (flag, type, default, help); each is the ACMixForecaster parameter of the same name.
 MODEL_OPTIONS = (
     ("--horizon", int, 24, "steps to forecast"),
@@ -206,12 +206,13 @@ def find_benchmark(name: str, bench_dir: str | None) -> Path:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    """Run a benchmark script with this Python; returns its exit code."""
+    """Run a benchmark suite (``python -m benchmarks.<name>``); returns its exit code."""
     script = find_benchmark(args.name, args.bench_dir)
     extra = list(args.extra)
     if "--" in extra:  # the separator itself is not for the script
         extra.remove("--")
-    command = [sys.executable, str(script), *(["--smoke"] if args.smoke else []), *extra]
+    module = f"{script.parent.name}.{script.stem}"
+    command = [sys.executable, "-m", module, *(["--smoke"] if args.smoke else []), *extra]
     if not args.quiet:
         print("Running:", " ".join(command), flush=True)
     return subprocess.call(command, cwd=script.parent.parent)
@@ -305,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "benchmark",
         help="run a script of the repository's benchmarks/ folder",
-        description="Run benchmarks/<NAME>.py with this Python; other arguments are passed on.",
+        description="Run python -m benchmarks.<NAME>; other arguments are passed on.",
         epilog="example:\n  acmix-ts benchmark efficiency --smoke --devices 1",
         formatter_class=_Formatter,
         allow_abbrev=False,  # "--h" must reach the script, not become --help

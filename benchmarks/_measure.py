@@ -174,13 +174,13 @@ class SavedTensorBytes:
 
 
 # ----------------------------------------------------------------- processes
-def run_child(script: Path, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run ``script --child JSON`` in a fresh interpreter and return its last JSON line.
+def run_child(module: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run ``python -m module --child JSON`` in a fresh interpreter; return its last JSON line.
 
     A crash or a time-out is returned as ``{"status": "failed: ..."}`` instead of
     raising, so that one bad configuration does not stop a whole benchmark.
     """
-    command = [sys.executable, str(script), "--child", json.dumps(spec)]
+    command = [sys.executable, "-m", module, "--child", json.dumps(spec)]
     try:
         out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -33,9 +33,9 @@ exponents and the Markdown / JSON report.
 
 Usage::
 
-    python benchmarks/efficiency.py                     # CPU -> results/efficiency.{md,json}
-    python benchmarks/efficiency.py --device cuda --precision bf16 --compile
-    python benchmarks/efficiency.py --smoke --out-dir /tmp/eff   # tiny, under a minute
+    python -m benchmarks.efficiency                     # CPU -> results/efficiency.{md,json}
+    python -m benchmarks.efficiency --device cuda --precision bf16 --compile
+    python -m benchmarks.efficiency --smoke --out-dir /tmp/eff   # tiny, under a minute
 """
 
 from __future__ import annotations
@@ -47,11 +47,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _measure import RESULTS, environment, load_average, run_child
-from efficiency_measure import MODELS, run_spec
-from efficiency_report import build_report
+from benchmarks._measure import RESULTS, environment, load_average, run_child
+from benchmarks.efficiency_measure import MODELS, run_spec
+from benchmarks.efficiency_report import build_report
 
 CPU_LOOKBACKS = (96, 512, 2048, 8192)
 CUDA_LOOKBACKS = (*CPU_LOOKBACKS, 16384, 32768, 65536)
@@ -73,7 +71,7 @@ SMOKE = {
 def measure(spec: dict[str, Any]) -> dict[str, Any]:
     """Run ``spec`` in a fresh process when ``spec['isolate']``, else here."""
     if spec["isolate"]:  # this script: its ``--child`` mode imports and calls run_spec
-        return run_child(Path(__file__), spec, spec["timeout"])
+        return run_child("benchmarks.efficiency", spec, spec["timeout"])
     return run_spec(spec)
 
 
@@ -182,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
         "load_average_start": load_start,
         "load_average_end": load_average(),
         "wall_seconds": round(time.perf_counter() - started, 1),
-        "command": "python benchmarks/efficiency.py " + " ".join(argv or sys.argv[1:]),
+        "command": "python -m benchmarks.efficiency " + " ".join(argv or sys.argv[1:]),
     }
     build_report(args.out_dir, args.name, results, meta)
 

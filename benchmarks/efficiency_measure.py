@@ -3,7 +3,7 @@
 Everything here imports torch lazily, so that ``efficiency.py --help`` and the parent
 process of an isolated run stay light. :func:`run_spec` is the entry point: the parent
 calls it directly, or ``efficiency.py --child JSON`` calls it in a fresh interpreter
-(``_measure.run_child``), which finds this module beside the script on ``sys.path``.
+(``_measure.run_child``: ``python -m benchmarks.efficiency --child``).
 
 - Training step (:func:`measure_training`, :func:`run_training`): forward + backward +
   AdamW step of a bare network of :data:`MODELS` on random data; throughput, peak memory
@@ -20,7 +20,7 @@ import statistics
 import time
 from typing import Any
 
-from _measure import MIB, SavedTensorBytes, current_rss_mib, peak_rss_mib, reset_peak_rss
+from benchmarks._measure import MIB, SavedTensorBytes, current_rss_mib, peak_rss_mib, reset_peak_rss
 
 # name -> (class in acmix_ts.nn, ACMixConfig overrides, label)
 MODELS: dict[str, tuple[str, dict[str, Any], str]] = {

@@ -12,8 +12,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from _measure import loglog_slope, write_results
-from efficiency_measure import MODELS
+from benchmarks._measure import loglog_slope, write_results
+from benchmarks.efficiency_measure import MODELS
 
 
 # ------------------------------------------------------------------ summary
@@ -235,7 +235,7 @@ def _profile_section(profile: dict[str, Any], lookback: int) -> list[str]:
 
 GPU_PENDING = (
     "Pending: this file was measured on CPU only. The GPU tables (L up to 65,536, fp32 and "
-    "bf16, with and without torch.compile) come from `python benchmarks/efficiency.py "
+    "bf16, with and without torch.compile) come from `python -m benchmarks.efficiency "
     "--device cuda [--precision bf16] [--compile]`, which writes `efficiency_cuda*.md` "
     "naming the GPU."
 )

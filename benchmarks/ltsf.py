@@ -7,28 +7,25 @@ and resumed; ``--report`` (run after every invocation) turns all runs into
 
 Examples
 --------
-python benchmarks/ltsf.py --datasets ETTh1 ETTh2 --models ACMix DLinear Repeat
-python benchmarks/ltsf.py --datasets ETTh1 --models ACMix-gate ACMix-conv --seeds 0 1 2
-python benchmarks/ltsf.py --search-lookback --datasets ETTh1 --models ACMix
-python benchmarks/ltsf.py --smoke --out-dir /tmp/ltsf_smoke
+python -m benchmarks.ltsf --datasets ETTh1 ETTh2 --models ACMix DLinear Repeat
+python -m benchmarks.ltsf --datasets ETTh1 --models ACMix-gate ACMix-conv --seeds 0 1 2
+python -m benchmarks.ltsf --search-lookback --datasets ETTh1 --models ACMix
+python -m benchmarks.ltsf --smoke --out-dir /tmp/ltsf_smoke
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _measure import environment
-from ltsf_protocol import DEFAULT_HORIZONS, HORIZONS, LOOKBACK, RunSpec, load_splits, run
-from ltsf_report import (
+from benchmarks._measure import environment
+from benchmarks.ltsf_protocol import DEFAULT_HORIZONS, HORIZONS, LOOKBACK, RunSpec, load_splits, run
+from benchmarks.ltsf_report import (
     BEST_96,
     PUBLISHED_96,
     PUBLISHED_SEARCHED,

@@ -4,22 +4,19 @@ Each candidate changes a few network / optimiser settings from the defaults; the
 validation MSE of the best epoch (early stopping) is recorded per horizon. Results:
 ``benchmarks/results/ltsf_tuning.md`` (what was tried, and the val MSE of each).
 
-python benchmarks/ltsf_tune.py --dataset ETTh1 --horizons 96 336
+python -m benchmarks.ltsf_tune --dataset ETTh1 --horizons 96 336
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from ltsf_protocol import RunSpec, load_splits, run
+from benchmarks.ltsf_protocol import RunSpec, load_splits, run
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CANDIDATES: dict[str, dict] = {
@@ -42,7 +39,7 @@ def write_report(runs_file: Path) -> Path:
     records = [json.loads(line) for line in runs_file.read_text().splitlines() if line.strip()]
     lines = [
         "# Tuning ACMix's defaults on the validation split (test never read)", "",
-        "Command: `python benchmarks/ltsf_tune.py`; one seed (0); L=96; early stopping on "
+        "Command: `python -m benchmarks.ltsf_tune`; one seed (0); L=96; early stopping on "
         "validation, max 10 epochs. Candidates change the listed settings of the defaults "
         "(d_model 64, 2 blocks, patch 16/8, window 8 tokens, kernel 3, dropout 0.1, "
         "scalar fusion, learning rate 1e-3).", "",

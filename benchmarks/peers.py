@@ -14,9 +14,9 @@ library is missing are skipped with a message.
 
 Examples
 --------
-OMP_NUM_THREADS=1 python benchmarks/peers.py --tasks quickstart --models NHITS SeasonalNaive
-OMP_NUM_THREADS=1 python benchmarks/peers.py --tasks ltsf --models PatchTST NHITS
-python benchmarks/peers.py --smoke --out-dir /tmp/peers_smoke
+OMP_NUM_THREADS=1 python -m benchmarks.peers --tasks quickstart --models NHITS SeasonalNaive
+OMP_NUM_THREADS=1 python -m benchmarks.peers --tasks ltsf --models PatchTST NHITS
+python -m benchmarks.peers --smoke --out-dir /tmp/peers_smoke
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import argparse
 import importlib.util
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -37,11 +36,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _measure import environment, write_results
-from ltsf_protocol import RunSpec, load_splits
-from peers_models import (
+from acmix_ts import ACMixForecaster
+from benchmarks._measure import environment, write_results
+from benchmarks.ltsf_protocol import RunSpec, load_splits
+from benchmarks.peers_models import (
     NEURAL_MODELS,
     STATS_MODELS,
     Outcome,
@@ -50,8 +48,8 @@ from peers_models import (
     run_neural,
     run_stats,
 )
-from peers_report import harness_rows, read_runs, report_lines, summarise, versions
-from peers_tasks import (
+from benchmarks.peers_report import harness_rows, read_runs, report_lines, summarise, versions
+from benchmarks.peers_tasks import (
     QUICKSTART,
     SMOKE,
     Clock,
@@ -67,8 +65,6 @@ from peers_tasks import (
     quickstart_frame,
     score,
 )
-
-from acmix_ts import ACMixForecaster
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # ACMix on the quickstart task: what examples/quickstart.py passes (seed = random_state):

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pytorch_lightning as pl
 import torch
-from peers_tasks import Clock, Windows, history, median_latency
 
 from acmix_ts import ACMixForecaster
 from acmix_ts.training.trainer import quiet_lightning
+from benchmarks.peers_tasks import Clock, Windows, history, median_latency
 
 NEURAL_MODELS = ("NHITS", "PatchTST", "DLinear")
 STATS_MODELS = ("SeasonalNaive", "AutoETS", "AutoTheta", "AutoARIMA")

@@ -228,7 +228,7 @@ def pending_line(summary: dict) -> list[str]:
     """A line naming the quickstart's ACMix row when it has not been run yet."""
     if ("quickstart", "ACMix") in summary:
         return []
-    command = "`python benchmarks/peers.py --tasks quickstart --models ACMix`"
+    command = "`python -m benchmarks.peers --tasks quickstart --models ACMix`"
     return [f"ACMix has no quickstart row yet: {command} adds it.", ""]
 
 

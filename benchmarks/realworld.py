@@ -12,10 +12,10 @@ metrics, ``realworld_models.py`` (with ``realworld_external.py``) the model runn
 
 Examples
 --------
-OMP_NUM_THREADS=1 python benchmarks/realworld.py                      # all datasets, models
-python benchmarks/realworld.py --datasets a10 ausbeer --models SeasonalNaive ACMix
-python benchmarks/realworld.py --split val --models ACMix ACMix-no-season --seeds 0 1 2
-python benchmarks/realworld.py --smoke --out-dir /tmp/realworld_smoke
+OMP_NUM_THREADS=1 python -m benchmarks.realworld                      # all datasets, models
+python -m benchmarks.realworld --datasets a10 ausbeer --models SeasonalNaive ACMix
+python -m benchmarks.realworld --split val --models ACMix ACMix-no-season --seeds 0 1 2
+python -m benchmarks.realworld --smoke --out-dir /tmp/realworld_smoke
 """
 
 from __future__ import annotations
@@ -25,19 +25,16 @@ import importlib
 import json
 import os
 import resource
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _measure import environment, write_results
-from ltsf_report import read_runs
-from realworld_data import DATASETS, SMOKE_DATASETS, Dataset, load
-from realworld_models import MODELS, OWN_MODELS, SMOKE_ACMIX_KWARGS, Runner, Task
-from realworld_protocol import make_windows, score
-from realworld_report import render
+from benchmarks._measure import environment, write_results
+from benchmarks.ltsf_report import read_runs
+from benchmarks.realworld_data import DATASETS, SMOKE_DATASETS, Dataset, load
+from benchmarks.realworld_models import MODELS, OWN_MODELS, SMOKE_ACMIX_KWARGS, Runner, Task
+from benchmarks.realworld_protocol import make_windows, score
+from benchmarks.realworld_report import render
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_MAX_WINDOWS = 4

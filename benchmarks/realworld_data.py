@@ -11,17 +11,13 @@ Shape: ``Dataset.frame`` is (rows, 3 + covariates), sorted by ``unique_id`` then
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from realworld_sources import (
+from benchmarks.realworld_sources import (
     check_regular,
     decimal_year_to_timestamp,
     long_frame,

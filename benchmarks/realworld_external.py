@@ -16,18 +16,14 @@
 from __future__ import annotations
 
 import logging
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from realworld_protocol import LEVELS
+from benchmarks.realworld_protocol import LEVELS
 
 if TYPE_CHECKING:  # realworld_models imports this module to build its registry
-    from realworld_models import Forecast, Task
+    from benchmarks.realworld_models import Forecast, Task
 
 STATS_MODELS = ("AutoETS", "AutoARIMA", "AutoTheta")
 NEURAL_MODELS = ("NHITS", "PatchTST", "DLinear")
@@ -54,9 +50,10 @@ def stats_season(name: str, season_length: int) -> int:
 
 def run_stats(task: Task, name: str) -> Forecast:
     """One statsforecast model, refitted at every origin on a capped history."""
-    from realworld_models import Forecast, from_predictions
     from statsforecast import StatsForecast
     from statsforecast import models as stats_models
+
+    from benchmarks.realworld_models import Forecast, from_predictions
 
     season = stats_season(name, task.season_length)
     model = getattr(stats_models, name)(season_length=season)
@@ -106,7 +103,8 @@ def _neural_model(name: str, task: Task, input_size: int):
 def run_neural(task: Task, name: str) -> Forecast:
     """One neuralforecast model, fitted once, predicting every origin from its history."""
     from neuralforecast import NeuralForecast
-    from realworld_models import Forecast, clean, from_predictions
+
+    from benchmarks.realworld_models import Forecast, clean, from_predictions
 
     for logger in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
         logging.getLogger(logger).setLevel(logging.ERROR)

@@ -16,18 +16,14 @@ for models that give them, ``lo-80``, ``hi-80``, ``lo-95``, ``hi-95``.
 from __future__ import annotations
 
 import importlib.util
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from realworld_protocol import INTERVAL_COLUMNS, LEVELS, QUANTILE_COLUMNS, Windows
+from benchmarks.realworld_protocol import INTERVAL_COLUMNS, LEVELS, QUANTILE_COLUMNS, Windows
 
 # Each key is a model name for --models; the value holds ACMixForecaster keyword
 # arguments on top of horizon, random_state and freq. The one place to add ablations.
@@ -218,7 +214,7 @@ LIGHTNING = ("pytorch_lightning",)
 
 
 def _registry() -> dict[str, Runner]:
-    from realworld_external import NEURAL_MODELS, STATS_MODELS, run_neural, run_stats
+    from benchmarks.realworld_external import NEURAL_MODELS, STATS_MODELS, run_neural, run_stats
 
     empirical = "empirical quantiles of the rule's in-sample errors at each lead"
     models = {

@@ -7,23 +7,19 @@ the geometric mean over the datasets where both ran. Cells average over seeds.
 from __future__ import annotations
 
 import math
-import sys
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from realworld_data import DATASETS, HORIZON
-from realworld_external import (
+from benchmarks.realworld_data import DATASETS, HORIZON
+from benchmarks.realworld_external import (
     NEURAL_MAX_STEPS,
     NEURAL_MIN_TRAIN_WINDOWS,
     NEURAL_WINDOWS_BATCH_SIZE,
     STATS_MAX_SEASON,
     STATS_MAX_TRAIN,
 )
-from realworld_models import ACMIX_VARIANTS, MODELS, SMOKE_ACMIX_KWARGS
+from benchmarks.realworld_models import ACMIX_VARIANTS, MODELS, SMOKE_ACMIX_KWARGS
 
 BASELINE = "SeasonalNaive"
 METRICS = ("mase", "sql", "coverage_80", "coverage_95", "wall_s", "cpu_s")

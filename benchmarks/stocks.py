@@ -28,7 +28,7 @@ Files: this script is the command line and the run (:func:`run`);
 ``stocks_protocol.py`` holds the settings, data, origins and metrics,
 ``stocks_models.py`` the forecasters and ``stocks_report.py`` the tables and the text.
 
-Usage: ``python benchmarks/stocks.py`` (the committed run; see the results header),
+Usage: ``python -m benchmarks.stocks`` (the committed run; see the results header),
 ``--smoke --out-dir /tmp/x`` (2 tickers, horizons 1 and 5, 20 origins, 1 epoch), or
 ``--report-only`` (rewrite ``stocks.md`` from ``stocks.json`` without forecasting).
 """
@@ -45,10 +45,8 @@ from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from stocks_models import acmix, arima, drift, random_walk
-from stocks_protocol import (
+from benchmarks.stocks_models import acmix, arima, drift, random_walk
+from benchmarks.stocks_protocol import (
     ACMIX_MODES,
     ALL_IDS,
     ARIMA_NAME,
@@ -60,7 +58,7 @@ from stocks_protocol import (
     origin_positions,
     score,
 )
-from stocks_report import report, rerender
+from benchmarks.stocks_report import report, rerender
 
 ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger("stocks")

@@ -10,9 +10,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from stocks_protocol import Settings, log_returns
 
 from acmix_ts import ACMixForecaster
+from benchmarks.stocks_protocol import Settings, log_returns
 
 
 # ----------------------------------------------------------------------- forecasts

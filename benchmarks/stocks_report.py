@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _measure import environment, write_results
-from stocks_protocol import ACMIX_MODES, ARIMA_NAME, DRIFT, RW, Settings
 
 from acmix_ts.stats import binomial_test
+from benchmarks._measure import environment, write_results
+from benchmarks.stocks_protocol import ACMIX_MODES, ARIMA_NAME, DRIFT, RW, Settings
 
 
 # -------------------------------------------------------------------------- report
@@ -170,7 +170,7 @@ def header(s: Settings, env: dict, extra: dict, wall: float) -> list[str]:
         f"Lightning {env['pytorch_lightning']}, pandas {env['pandas']}, statsmodels "
         f"{env['statsmodels']}, Python {env['python']}; 1 torch thread; git "
         f"{env['git_commit']}; {env['date']}; wall time {wall / 60:.1f} min. Command: "
-        f"`{' '.join(['python benchmarks/stocks.py', *extra['argv']])}`. Protocol: the docstring "
+        f"`{' '.join(['python -m benchmarks.stocks', *extra['argv']])}`. Protocol: the docstring "
         "of `benchmarks/stocks.py` and docs/benchmarks.md §3.", "",
         f"{s.n_test} forecast origins per series (the last ones with {s.max_h} trading days "
         f"after them; one global ACMix model over all series), horizons {list(s.horizons)} "

@@ -30,15 +30,15 @@ def data_root() -> Path:
 
 @pytest.fixture
 def run_smoke() -> Callable[..., subprocess.CompletedProcess]:
-    """Run ``benchmarks/<name>.py --smoke --out-dir OUT [extra]`` in a fresh interpreter.
+    """Run ``python -m benchmarks.<name> --smoke --out-dir OUT [extra]`` in a fresh interpreter.
 
     The child reads the datasets through ``ACMIX_TS_DATA``, inherited from this process.
     """
 
     def run(name: str, out_dir: Path, *extra: str, timeout: int = 300):
-        script = str(BENCHMARKS / f"{name}.py")
-        command = [sys.executable, script, "--smoke", "--out-dir", str(out_dir), *extra]
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        module = f"benchmarks.{name}"
+        command = [sys.executable, "-m", module, "--smoke", "--out-dir", str(out_dir), *extra]
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
 
     return run
 

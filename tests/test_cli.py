@@ -159,10 +159,10 @@ def test_benchmark_default_folder_is_beside_the_package(monkeypatch) -> None:
     called = {}
     monkeypatch.setattr("subprocess.call", lambda cmd, cwd: called.update(cmd=cmd) or 0)
     folder = Path(acmix_ts.__file__).resolve().parents[1] / "benchmarks"
-    if not (folder / "nn_memory.py").is_file():
+    if not (folder / "efficiency.py").is_file():
         pytest.skip("not a source checkout")
-    assert main(["benchmark", "nn_memory", "--smoke", "-q"]) == 0
-    assert called["cmd"] == [sys.executable, str(folder / "nn_memory.py"), "--smoke"]
+    assert main(["benchmark", "efficiency", "--smoke", "-q"]) == 0
+    assert called["cmd"] == [sys.executable, "-m", "benchmarks.efficiency", "--smoke"]
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["forecast", "--help"], ["--version"]])

@@ -1,6 +1,6 @@
 """The efficiency benchmark (issue 7) and the GPU-path training options it measures.
 
-- ``benchmarks/efficiency.py --smoke`` runs end to end and writes finite results; the
+- ``python -m benchmarks.efficiency --smoke`` runs end to end and writes finite results; the
   growth-exponent fit and the saved-tensor counter are right on known inputs.
 - bf16 autocast trains end to end (Lightning's ``bf16-mixed`` also runs on CPU), with
   and without the fp32 convolution path; pinned host memory when training on CUDA; no
@@ -22,23 +22,23 @@ import pytorch_lightning as pl
 import torch
 
 import acmix_ts.estimator.fitting as fitting_module
+import acmix_ts.training.run as run_module
 from acmix_ts import ACMixForecaster
 from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset, make_loader
 from acmix_ts.training.trainer import make_trainer
+from benchmarks._measure import SavedTensorBytes, loglog_slope
 
 from .estimator.conftest import TINY, make_panel
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-from _measure import SavedTensorBytes, loglog_slope  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 MODELS = ("acmix", "acmix_full", "patchtst", "dlinear")
 
 
 def _run_benchmark(out_dir: Path, *extra: str) -> dict:
-    command = [sys.executable, str(BENCHMARKS / "efficiency.py"), "--smoke"]
+    command = [sys.executable, "-m", "benchmarks.efficiency", "--smoke"]
     command += ["--out-dir", str(out_dir), *extra]
-    subprocess.run(command, check=True, capture_output=True, text=True, timeout=300)
+    subprocess.run(command, check=True, capture_output=True, text=True, timeout=300, cwd=REPO)
     return json.loads((out_dir / "efficiency.json").read_text())
 
 
@@ -72,13 +72,13 @@ def test_isolated_measurement_records_resident_memory(tmp_path: Path) -> None:
 
 
 def test_smoke_refuses_to_write_to_the_committed_results() -> None:
-    command = [sys.executable, str(BENCHMARKS / "efficiency.py"), "--smoke"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-m", "benchmarks.efficiency", "--smoke"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode != 0 and "--out-dir" in done.stderr
 
 
 def test_out_of_memory_and_compile_failures_become_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    import efficiency_measure
+    import benchmarks.efficiency_measure as efficiency_measure
 
     def out_of_memory(spec):
         raise MemoryError  # what the CPU path catches; CUDA catches torch.OutOfMemoryError
@@ -97,8 +97,8 @@ def test_out_of_memory_and_compile_failures_become_rows(monkeypatch: pytest.Monk
 
 
 def test_gpu_style_report_shows_oom_and_fits_the_rest(tmp_path: Path) -> None:
-    from _measure import environment
-    from efficiency_report import build_report
+    from benchmarks._measure import environment
+    from benchmarks.efficiency_report import build_report
 
     lookbacks = [512, 2048, 8192, 32768]
     rows = []
@@ -208,7 +208,7 @@ def test_fit_pins_memory_only_when_training_on_cuda(
         seen.append(pin_memory)
         return make_loader(dataset, batch_size, shuffle, num_workers, False, **kwargs)
 
-    monkeypatch.setattr(fitting_module, "make_loader", spy)
+    monkeypatch.setattr(run_module, "make_loader", spy)
     monkeypatch.setattr(fitting_module, "trains_on_cuda", lambda kwargs: on_cuda)
     ACMixForecaster(**{**TINY, "max_epochs": 1}, trainer_kwargs={"accelerator": "cpu"}).fit(
         make_panel()

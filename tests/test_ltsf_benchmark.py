@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-from ltsf_protocol import RunSpec, windows  # noqa: E402
-from ltsf_report import average_table, averages, horizon_table, select_lookback_rows  # noqa: E402
-from ltsf_tune import write_report  # noqa: E402
+from benchmarks.ltsf_protocol import RunSpec, windows
+from benchmarks.ltsf_report import average_table, averages, horizon_table, select_lookback_rows
+from benchmarks.ltsf_tune import write_report
 
 
 def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path, run_smoke) -> None:

@@ -13,14 +13,12 @@ import pandas as pd
 import pytest
 import torch
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-from ltsf_protocol import load_splits  # noqa: E402
-from peers import acmix_budget  # noqa: E402
-from peers_models import FitRecorder  # noqa: E402
-from peers_report import harness_rows, quickstart_table, summarise  # noqa: E402
-from peers_tasks import (  # noqa: E402
+from acmix_ts import load_ltsf
+from benchmarks.ltsf_protocol import load_splits
+from benchmarks.peers import acmix_budget
+from benchmarks.peers_models import FitRecorder
+from benchmarks.peers_report import harness_rows, quickstart_table, summarise
+from benchmarks.peers_tasks import (
     QUICKSTART,
     SMOKE,
     Clock,
@@ -35,8 +33,6 @@ from peers_tasks import (  # noqa: E402
     naive_backtest,
     quickstart_frame,
 )
-
-from acmix_ts import load_ltsf  # noqa: E402
 
 HAS_NEURALFORECAST = importlib.util.find_spec("neuralforecast") is not None
 HAS_STATSFORECAST = importlib.util.find_spec("statsforecast") is not None
@@ -212,7 +208,7 @@ def test_harness_rows_are_etth1_h96_full_data_default_runs(tmp_path: Path) -> No
 
 @pytest.mark.skipif(not HAS_NEURALFORECAST, reason=PEERS_EXTRA)
 def test_neural_models_take_the_stated_settings() -> None:
-    from peers_models import build_neural, neural_settings
+    from benchmarks.peers_models import build_neural, neural_settings
 
     budget = matched_budget(75376, 256, 4, 3)
     for name in ("NHITS", "PatchTST", "DLinear"):
@@ -228,7 +224,7 @@ def test_neural_models_take_the_stated_settings() -> None:
 
 @pytest.mark.skipif(not HAS_STATSFORECAST, reason=PEERS_EXTRA)
 def test_seasonal_naive_repeats_the_last_day() -> None:
-    from peers_models import run_stats
+    from benchmarks.peers_models import run_stats
 
     df = quickstart_frame(SMOKE.rows)
     outcome = run_stats(df, SMOKE, "SeasonalNaive", input_size=None)

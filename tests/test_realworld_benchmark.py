@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import urllib.error
 from pathlib import Path
 
@@ -12,13 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-import realworld_models  # noqa: E402
-import realworld_sources  # noqa: E402
-from realworld_data import decimal_year_to_timestamp  # noqa: E402
-from realworld_protocol import (  # noqa: E402
+import benchmarks.realworld_models as realworld_models
+import benchmarks.realworld_sources as realworld_sources
+from benchmarks.realworld_data import decimal_year_to_timestamp
+from benchmarks.realworld_protocol import (
     count_windows,
     coverage,
     make_windows,
@@ -28,7 +24,7 @@ from realworld_protocol import (  # noqa: E402
     score,
     seasonal_scale,
 )
-from realworld_report import aggregate, best_per_dataset, relative_mase  # noqa: E402
+from benchmarks.realworld_report import aggregate, best_per_dataset, relative_mase
 
 
 # --------------------------------------------------------------------- dates

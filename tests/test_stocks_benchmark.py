@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from pathlib import Path
 
@@ -11,14 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import benchmarks.stocks as stocks
+import benchmarks.stocks_models as stocks_models
+import benchmarks.stocks_protocol as stocks_protocol
 from acmix_ts.stats import sharpe_ratio, sign_strategy_returns
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-import stocks  # noqa: E402
-import stocks_models  # noqa: E402
-import stocks_protocol  # noqa: E402
 
 
 def test_smoke_mode_end_to_end(tmp_path: Path, data_root: Path, run_smoke) -> None:
