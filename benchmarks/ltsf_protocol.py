@@ -17,8 +17,15 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from acmix_ts.data import load_ltsf, ltsf_split
-from acmix_ts.nn import ACMixConfig, NaiveForecaster, NetworkInputs, forecast_in_chunks
-from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset
+from acmix_ts.nn import (
+    ACMixConfig,
+    ACMixNetwork,
+    DLinear,
+    NaiveForecaster,
+    NetworkInputs,
+    forecast_in_chunks,
+)
+from acmix_ts.training import ForecastingModule, SeriesArrays, TrainingConfig, WindowDataset
 from acmix_ts.training.run import RunSettings, run_training
 
 HORIZONS = {"national_illness": (24, 36, 48, 60)}
@@ -130,8 +137,9 @@ def run(
     )
 
     def build() -> ForecastingModule:
-        network = "dlinear" if spec.model == "DLinear" else "acmix"
-        return ForecastingModule(config, network=network, learning_rate=spec.learning_rate)
+        kind = DLinear if spec.model == "DLinear" else ACMixNetwork
+        network = kind(ACMixConfig.from_dict(config))
+        return ForecastingModule(network, TrainingConfig(learning_rate=spec.learning_rate))
 
     train, val = windows(splits.train, spec), windows(splits.val, spec)
     module, trainer = run_training(build, train, val, settings, spec.seed)

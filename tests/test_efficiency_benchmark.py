@@ -24,7 +24,14 @@ import torch
 import acmix_ts.estimator.fitting as fitting_module
 import acmix_ts.training.run as run_module
 from acmix_ts import ACMixForecaster
-from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset, make_loader
+from acmix_ts.nn import ACMixConfig, ACMixNetwork
+from acmix_ts.training import (
+    ForecastingModule,
+    SeriesArrays,
+    TrainingConfig,
+    WindowDataset,
+    make_loader,
+)
 from acmix_ts.training.trainer import make_trainer
 from benchmarks._measure import SavedTensorBytes, loglog_slope
 
@@ -257,7 +264,10 @@ def test_training_step_makes_no_host_device_sync(
     monkeypatch: pytest.MonkeyPatch, fusion: str
 ) -> None:
     """No .item() / .cpu() / float(tensor) / bool(tensor) ... per training step."""
-    module = ForecastingModule({**CONFIG, "fusion": fusion}, attention_warmup_epochs=1)
+    module = ForecastingModule(
+        ACMixNetwork(ACMixConfig(**{**CONFIG, "fusion": fusion})),
+        TrainingConfig(attention_warmup_epochs=1),
+    )
     assert _sync_calls(module, monkeypatch) == []
 
 
@@ -268,11 +278,11 @@ def test_sync_detector_sees_a_sync(monkeypatch: pytest.MonkeyPatch) -> None:
             print(f"loss {float(loss):.3f}")  # the kind of line this guards against
             return loss
 
-    assert "__float__" in _sync_calls(Logging(CONFIG), monkeypatch)
+    assert "__float__" in _sync_calls(Logging(ACMixNetwork(ACMixConfig(**CONFIG))), monkeypatch)
 
 
 # ------------------------------------------------------------ torch.compile
-def test_compile_key_reaches_the_module_not_the_network_config(
+def test_compile_reaches_the_module_not_the_network_config(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     compiled = []

@@ -12,7 +12,8 @@ from acmix_ts.data.frames import Columns
 from acmix_ts.estimator.auto import MIN_WINDOWS, Budget
 from acmix_ts.estimator.prepare import Scaler, to_series_arrays
 from acmix_ts.estimator.seasonal import SeasonalCycles
-from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset
+from acmix_ts.nn import ACMixConfig, ACMixNetwork
+from acmix_ts.training import ForecastingModule, SeriesArrays, TrainingConfig, WindowDataset
 from acmix_ts.training.run import RunSettings, run_training
 
 # Training options that network_kwargs once held; they are estimator parameters now.
@@ -140,16 +141,17 @@ def train_network(
         trainer_kwargs=estimator.trainer_kwargs,
     )
 
+    training = TrainingConfig(
+        loss=estimator.loss,
+        quantiles=estimator._training_quantiles(),
+        learning_rate=estimator.learning_rate,
+        weight_decay=weight_decay,
+        attention_warmup_epochs=estimator.attention_warmup_epochs,
+        compile_network=estimator.compile,
+    )
+
     def build() -> ForecastingModule:
-        return ForecastingModule(
-            network_config=config,
-            loss=estimator.loss,
-            quantiles=estimator._training_quantiles(),
-            learning_rate=estimator.learning_rate,
-            weight_decay=weight_decay,
-            attention_warmup_epochs=estimator.attention_warmup_epochs,
-            compile_network=estimator.compile,
-        )
+        return ForecastingModule(ACMixNetwork(ACMixConfig.from_dict(config)), training)
 
     module, _ = run_training(build, train_set, val_set, settings, seed)
     return module

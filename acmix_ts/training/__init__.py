@@ -1,7 +1,7 @@
 """Training layer: window datasets over arrays and the LightningModule (torch + Lightning)."""
 
 from acmix_ts.training.losses import LOSSES, QuantileLoss, make_loss
-from acmix_ts.training.module import ForecastingModule, build_network
+from acmix_ts.training.module import ForecastingModule, TrainingConfig
 from acmix_ts.training.windows import SeriesArrays, WindowDataset, make_loader
 
 __all__ = [
@@ -9,8 +9,8 @@ __all__ = [
     "ForecastingModule",
     "QuantileLoss",
     "SeriesArrays",
+    "TrainingConfig",
     "WindowDataset",
-    "build_network",
     "make_loader",
     "make_loss",
 ]

@@ -7,28 +7,44 @@ keeping the weights of the best validation epoch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from acmix_ts.nn import ACMixConfig, ACMixNetwork, DLinear, NetworkInputs, PatchTSTNetwork
+from acmix_ts.nn import NetworkInputs
 from acmix_ts.training.losses import make_loss
 
-NETWORKS: dict[str, type[nn.Module]] = {
-    "acmix": ACMixNetwork,
-    "dlinear": DLinear,
-    "patchtst": PatchTSTNetwork,
-}
 
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How :class:`ForecastingModule` trains its network.
 
-def build_network(name: str, config: ACMixConfig) -> nn.Module:
-    """Instantiate the network called ``name`` (``acmix``, ``dlinear`` or ``patchtst``)."""
-    if name not in NETWORKS:
-        raise ValueError(f"network must be one of {tuple(NETWORKS)}. Got {name!r} instead.")
-    return NETWORKS[name](config)
+    Attributes
+    ----------
+    loss : str
+        ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
+    quantiles : tuple of float, optional
+        Quantile levels predicted with ``loss="quantile"`` (``n_outputs`` must match).
+    learning_rate, weight_decay : float
+        AdamW settings; the learning rate peaks at ``learning_rate`` (one-cycle schedule).
+    attention_warmup_epochs : int
+        Ramp the attention path from 0 to full over this many epochs (0 = off).
+    compile_network : bool
+        Run the network's forward through :func:`torch.compile` during ``fit``. The
+        compiled function is built at the first step and dropped when training ends, so
+        the network (its parameter names and its use after training) is unchanged.
+    """
+
+    loss: str = "mse"
+    quantiles: tuple[float, ...] | None = None
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-2
+    attention_warmup_epochs: int = 0
+    compile_network: bool = False
 
 
 def split_decay(network: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
@@ -51,46 +67,30 @@ class ForecastingModule(pl.LightningModule):
 
     Parameters
     ----------
-    network_config : dict
-        Fields of :class:`acmix_ts.nn.ACMixConfig`.
-    network : str
-        ``"acmix"``, ``"dlinear"`` or ``"patchtst"``.
-    loss : str
-        ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
-    quantiles : sequence of float, optional
-        Quantile levels predicted with ``loss="quantile"`` (``n_outputs`` must match).
-    learning_rate, weight_decay : float
-        AdamW settings; the learning rate peaks at ``learning_rate`` (one-cycle schedule).
-    attention_warmup_epochs : int
-        Ramp the attention path from 0 to full over this many epochs (0 = off).
-    compile_network : bool
-        Run the network's forward through :func:`torch.compile` during ``fit``. The
-        compiled function is built at the first step and dropped when training ends, so
-        ``self.network`` (its parameter names and its use after training) is unchanged.
+    network : torch.nn.Module
+        Any network of :mod:`acmix_ts.nn` (it has a ``config`` and takes
+        :class:`~acmix_ts.nn.NetworkInputs`); it is trained in place.
+    training : TrainingConfig, optional
+        Loss, optimiser and schedule (defaults: MSE, AdamW at 1e-3).
     """
 
-    def __init__(
-        self,
-        network_config: dict[str, Any],
-        network: str = "acmix",
-        loss: str = "mse",
-        quantiles: Sequence[float] | None = None,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 1e-2,
-        attention_warmup_epochs: int = 0,
-        compile_network: bool = False,
-    ):
+    def __init__(self, network: nn.Module, training: TrainingConfig | None = None):
         super().__init__()
-        self.save_hyperparameters()
-        self.network = build_network(network, ACMixConfig.from_dict(network_config))
-        self.loss_fn = make_loss(loss, quantiles)
+        if not hasattr(network, "config"):
+            raise TypeError(
+                f"network must be a network of acmix_ts.nn (with a config). Got "
+                f"{type(network).__name__} instead."
+            )
+        self.network = network
+        self.training_config = training or TrainingConfig()
+        self.loss_fn = make_loss(self.training_config.loss, self.training_config.quantiles)
         self.best_val_loss = float("inf")
         self._best_state: dict[str, torch.Tensor] | None = None
         self._compiled_forward: Callable[..., torch.Tensor] | None = None
 
     def _network_call(self) -> Callable[..., torch.Tensor]:
         """The network, or its compiled forward with ``compile_network`` (built lazily)."""
-        if not self.hparams.get("compile_network", False):
+        if not self.training_config.compile_network:
             return self.network
         if self._compiled_forward is None:
             # The bound forward, not the module: compiling the module would register an
@@ -123,7 +123,7 @@ class ForecastingModule(pl.LightningModule):
         self.log("val_loss", loss, on_epoch=True, sync_dist=True, batch_size=len(batch["y"]))
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
-        warmup = self.hparams.attention_warmup_epochs
+        warmup = self.training_config.attention_warmup_epochs
         if warmup and hasattr(self.network, "set_attention_scale"):
             per_epoch = max(int(self.trainer.num_training_batches), 1)
             progress = (self.current_epoch * per_epoch + batch_idx) / (warmup * per_epoch)
@@ -132,7 +132,7 @@ class ForecastingModule(pl.LightningModule):
     def on_validation_epoch_end(self) -> None:
         if self.trainer.sanity_checking or "val_loss" not in self.trainer.callback_metrics:
             return
-        if self.current_epoch < self.hparams.attention_warmup_epochs:
+        if self.current_epoch < self.training_config.attention_warmup_epochs:
             return  # weights from the warm-up are not the model that will be used
         self._keep_if_best(float(self.trainer.callback_metrics["val_loss"]))
 
@@ -153,7 +153,7 @@ class ForecastingModule(pl.LightningModule):
         windows, as the epoch-level ``val_loss`` is. Skipped with an attention warm-up,
         whose early weights are never the model used.
         """
-        if self.hparams.attention_warmup_epochs:
+        if self.training_config.attention_warmup_epochs:
             return
         was_training = self.network.training
         self.network.eval()
@@ -173,17 +173,18 @@ class ForecastingModule(pl.LightningModule):
             self.network.load_state_dict(self._best_state)
             self._best_state = None
         self._compiled_forward = None  # predict runs the plain network
-        if self.hparams.attention_warmup_epochs and hasattr(self.network, "set_attention_scale"):
+        warmup = self.training_config.attention_warmup_epochs
+        if warmup and hasattr(self.network, "set_attention_scale"):
             self.network.set_attention_scale(1.0)
 
     def configure_optimizers(self) -> dict[str, Any]:
         decay, no_decay = split_decay(self.network)
         optimizer = torch.optim.AdamW(
             [
-                {"params": decay, "weight_decay": self.hparams.weight_decay},
+                {"params": decay, "weight_decay": self.training_config.weight_decay},
                 {"params": no_decay, "weight_decay": 0.0},
             ],
-            lr=self.hparams.learning_rate,
+            lr=self.training_config.learning_rate,
         )
         total = int(self.trainer.estimated_stepping_batches)
         if total < 4:  # too few steps for a warm-up and a decay: keep the rate constant
@@ -192,7 +193,7 @@ class ForecastingModule(pl.LightningModule):
         # empty and OneCycleLR divides by its length (e.g. 5 steps at pct_start 0.2).
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer,
-            max_lr=self.hparams.learning_rate,
+            max_lr=self.training_config.learning_rate,
             total_steps=total,
             pct_start=max(0.2, 2.0 / total),
         )

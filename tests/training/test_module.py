@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from acmix_ts.training import ForecastingModule, SeriesArrays, WindowDataset, make_loader
+from acmix_ts.nn import ACMixConfig, ACMixNetwork
+from acmix_ts.training import (
+    ForecastingModule,
+    SeriesArrays,
+    TrainingConfig,
+    WindowDataset,
+    make_loader,
+)
 from acmix_ts.training.losses import QuantileLoss, make_loss
 from acmix_ts.training.module import split_decay
 from acmix_ts.training.trainer import make_trainer, quiet_lightning
@@ -45,7 +52,7 @@ def test_point_losses_and_unknown() -> None:
 
 
 def test_no_weight_decay_on_scalars_norms_and_bias_tables() -> None:
-    module = ForecastingModule(CONFIG)
+    module = ForecastingModule(ACMixNetwork(ACMixConfig(**CONFIG)))
     decay, no_decay = split_decay(module.network)
     names = {id(p): n for n, p in module.network.named_parameters()}
     skipped = {names[id(p)] for p in no_decay}
@@ -63,7 +70,9 @@ def _loaders(n_steps=120):
 
 
 def test_attention_warmup_ramps_then_ends_at_full() -> None:
-    module = ForecastingModule(CONFIG, attention_warmup_epochs=2)
+    module = ForecastingModule(
+        ACMixNetwork(ACMixConfig(**CONFIG)), TrainingConfig(attention_warmup_epochs=2)
+    )
     seen = []
     original = module.network.set_attention_scale
     module.network.set_attention_scale = lambda s: (seen.append(s), original(s))[1]
@@ -76,7 +85,9 @@ def test_attention_warmup_ramps_then_ends_at_full() -> None:
 
 def test_best_validation_epoch_is_restored() -> None:
     torch.manual_seed(0)
-    module = ForecastingModule(CONFIG, learning_rate=1e-2)
+    module = ForecastingModule(
+        ACMixNetwork(ACMixConfig(**CONFIG)), TrainingConfig(learning_rate=1e-2)
+    )
     train, val = _loaders()
     make_trainer(max_epochs=4, trainer_kwargs={"accelerator": "cpu"}).fit(module, train, val)
     assert np.isfinite(module.best_val_loss)
@@ -92,7 +103,7 @@ def test_best_validation_epoch_is_restored() -> None:
 def test_schedule_works_for_any_number_of_steps(n_windows: int) -> None:
     series = [SeriesArrays(y=np.zeros((16 + 4 + n_windows - 1, 1), np.float32))]
     loader = make_loader(WindowDataset(series, 16, 4), batch_size=1, shuffle=True)
-    module = ForecastingModule(CONFIG)
+    module = ForecastingModule(ACMixNetwork(ACMixConfig(**CONFIG)))
     with quiet_lightning():
         make_trainer(max_epochs=1, trainer_kwargs={"accelerator": "cpu"}).fit(module, loader)
     assert module.trainer.global_step == n_windows
@@ -106,7 +117,9 @@ def test_the_start_is_kept_when_no_epoch_beats_it() -> None:
     data = WindowDataset([SeriesArrays(y=y)], 16, 4)
     config = {**CONFIG, "linear_path": True, "linear_init_lag": 4}
     torch.manual_seed(0)
-    module = ForecastingModule(config, learning_rate=50.0)
+    module = ForecastingModule(
+        ACMixNetwork(ACMixConfig(**config)), TrainingConfig(learning_rate=50.0)
+    )
     start = {k: v.clone() for k, v in module.network.state_dict().items()}
     loader = make_loader(data, 32, shuffle=False)
     module.keep_initial(loader)
