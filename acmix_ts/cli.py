@@ -81,15 +81,39 @@ def make_model(args: argparse.Namespace, names: Names) -> acmix_ts.ACMixForecast
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
+    """Progress and summaries go to stderr, so that ``-o -`` leaves stdout to the table."""
     if not args.quiet:
-        print(message)
+        print(message, file=sys.stderr)
+
+
+def _is_parquet(path: str) -> bool:
+    return Path(path).suffix.lower() in (".parquet", ".pq")
+
+
+def write_table(frame: pd.DataFrame, path: str) -> None:
+    """``frame`` as CSV (``-``: to stdout) or, for a ``.parquet`` path, as Parquet."""
+    if path == "-":
+        frame.to_csv(sys.stdout, index=False)
+    elif _is_parquet(path):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
 
 
 def check_outputs(args: argparse.Namespace) -> None:
-    """Fail before training when a file to write has no folder to go in."""
+    """Fail before training when a file to write has no folder, or no Parquet engine."""
+    import importlib.util
+
+    output = getattr(args, "output", None)
+    engines = ("pyarrow", "fastparquet")
+    if output and _is_parquet(output) and not any(importlib.util.find_spec(e) for e in engines):
+        raise ValueError(
+            f"--output {output}: writing Parquet needs pyarrow (pip install pyarrow); or "
+            "write CSV (a .csv name, or - for stdout)."
+        )
     for option in ("output", "plot", "save_model"):
         path = getattr(args, option, None)
-        if path and not Path(path).expanduser().absolute().parent.is_dir():
+        if path and path != "-" and not Path(path).expanduser().absolute().parent.is_dir():
             flag = "--" + option.replace("_", "-")
             raise FileNotFoundError(
                 f"{flag} {path}: the folder {Path(path).parent} does not exist; create it "
@@ -104,7 +128,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     model = make_model(args, names).fit(frame)
     forecast = model.predict(level=args.level)
-    forecast.to_csv(args.output, index=False)
+    write_table(forecast, args.output)
     n_series = frame[names.id].nunique()
     _say(args, f"Trained on {n_series} series in {time.perf_counter() - start:.1f} s.")
     _say(args, forecast.head(min(len(forecast), 2 * args.horizon)).to_string(index=False))
@@ -156,7 +180,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     )
     last = frame.loc[:, list(names)].rename(columns={names.time: "cutoff", names.target: "Naive"})
     cv = cv.merge(last, on=[names.id, "cutoff"], how="left")
-    cv.to_csv(args.output, index=False)
+    write_table(cv, args.output)
     seconds = time.perf_counter() - start
     _say(
         args,
@@ -253,7 +277,10 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
 
 def _add_output_args(parser: argparse.ArgumentParser, default: str) -> argparse._ArgumentGroup:
     out = parser.add_argument_group("output")
-    out.add_argument("--output", "-o", default=default, help="CSV to write")
+    out.add_argument(
+        "--output", "-o", default=default,
+        help="file to write: CSV, or Parquet for a .parquet name; - for stdout (CSV)",
+    )  # fmt: skip
     out.add_argument("--plot", metavar="PNG", help="also save a plot")
     talk = out.add_mutually_exclusive_group()
     talk.add_argument("--progress", action="store_true", help="show training progress bars")

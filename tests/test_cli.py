@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import sys
 from pathlib import Path
 
@@ -54,7 +56,7 @@ def test_forecast_from_long_csv_writes_forecast_and_model(tmp_path, long_csv, ca
     assert list(forecast.columns) == ["store", "date", "ACMix"]
     assert len(forecast) == 2 * 6 and forecast["ACMix"].notna().all()
     assert forecast.groupby("store")["date"].min().eq(pd.Timestamp("2024-01-06")).all()
-    assert "Wrote" in capsys.readouterr().out
+    assert "Wrote" in capsys.readouterr().err
     loaded = acmix_ts.ACMixForecaster.load(model_dir)
     np.testing.assert_allclose(loaded.predict()["ACMix"], forecast["ACMix"], rtol=1e-5)
 
@@ -113,7 +115,7 @@ def test_backtest_writes_cv_frame_and_prints_metrics(tmp_path, long_csv, capsys)
     row = cv.iloc[0]
     at_cutoff = data[(data["store"] == row["store"]) & (data["date"] == row["cutoff"])]
     assert row["Naive"] == pytest.approx(at_cutoff["sales"].iloc[0])
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err
     assert "MAE / naive" in printed and "Naive" in printed and "ACMix" in printed
 
 
@@ -227,3 +229,22 @@ def test_output_in_missing_folder_fails_before_training(tmp_path, long_csv, caps
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "the folder" in err[0] and "does not exist" in err[0]
+
+
+def test_output_to_stdout_and_parquet(tmp_path, long_csv, capsys) -> None:
+    argv = ["forecast", str(long_csv), "--id-col", "store", "--time-col", "date"]
+    argv += ["--target-col", "sales", *TINY]
+    assert main([*argv, "-o", "-"]) == 0
+    out, err = capsys.readouterr()
+    table = pd.read_csv(io.StringIO(out))
+    assert list(table.columns) == ["store", "date", "ACMix"] and len(table) == 12
+    assert "Trained on 2 series" in err and not (Path.cwd() / "-").exists()
+    parquet = str(tmp_path / "f.parquet")
+    if importlib.util.find_spec("pyarrow") is None:  # refused before training, in one line
+        assert main([*argv, "-o", parquet]) == 2
+        assert "needs pyarrow" in capsys.readouterr().err
+        return
+    assert main([*argv, "-o", parquet, "-q"]) == 0
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "f.parquet")[["ACMix"]], table[["ACMix"]], check_exact=False
+    )

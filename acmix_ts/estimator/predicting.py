@@ -333,7 +333,7 @@ def to_frame(
     h = forecast.shape[1]
     dates = [future_dates(pd.Timestamp(last), h, state.freq) for last in history.last_ds]
     times = dates[0].append(dates[1:]) if dates else pd.DatetimeIndex([])
-    frame = pd.DataFrame({columns.id: np.repeat(history.ids.to_numpy(), h)})
+    frame = pd.DataFrame({columns.id: history.ids.repeat(h)})  # keeps the ids' dtype
     frame[columns.time] = pd.Series(times, index=frame.index)
     trained = list(state.quantiles or (0.5,))
     median = trained.index(0.5) if 0.5 in trained else 0

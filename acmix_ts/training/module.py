@@ -85,6 +85,7 @@ class ForecastingModule(pl.LightningModule):
         self.training_config = training or TrainingConfig()
         self.loss_fn = make_loss(self.training_config.loss, self.training_config.quantiles)
         self.best_val_loss = float("inf")
+        self.val_checks = 0  # validation checks of trained weights so far
         self._best_state: dict[str, torch.Tensor] | None = None
         self._compiled_forward: Callable[..., torch.Tensor] | None = None
 
@@ -134,6 +135,7 @@ class ForecastingModule(pl.LightningModule):
             return
         if self.current_epoch < self.training_config.attention_warmup_epochs:
             return  # weights from the warm-up are not the model that will be used
+        self.val_checks += 1
         self._keep_if_best(float(self.trainer.callback_metrics["val_loss"]))
 
     def _keep_if_best(self, val_loss: float) -> None:
@@ -169,9 +171,11 @@ class ForecastingModule(pl.LightningModule):
     def on_train_end(self) -> None:
         # Every rank restores the best epoch, so the weights a spawn launcher returns to
         # the main process are the selected ones too.
-        if self._best_state is not None:
+        # Without a single check of the trained weights (a run shorter than one epoch),
+        # the trained weights stay: the initial ones were never compared with them.
+        if self._best_state is not None and self.val_checks:
             self.network.load_state_dict(self._best_state)
-            self._best_state = None
+        self._best_state = None
         self._compiled_forward = None  # predict runs the plain network
         warmup = self.training_config.attention_warmup_epochs
         if warmup and hasattr(self.network, "set_attention_scale"):

@@ -84,7 +84,8 @@ def make_trainer(
     progress_bar : bool
         Show Lightning's progress bar.
     early_stopping_patience : int, optional
-        Stop when ``val_loss`` has not improved for this many epochs (None = never).
+        Stop when ``val_loss`` has not improved for this many epochs (None = never; an
+        ``EarlyStopping`` among ``trainer_kwargs["callbacks"]`` takes its place).
     trainer_kwargs : dict, optional
         Passed to :class:`pytorch_lightning.Trainer` (accelerator, devices, strategy,
         precision, logger, callbacks, ...). Callbacks are added to the early stopping one.
@@ -103,9 +104,15 @@ def make_trainer(
     }
     extra = dict(trainer_kwargs or {})
     callbacks = list(extra.pop("callbacks", None) or [])
-    if early_stopping_patience is not None:
+    # A user's own EarlyStopping replaces ours (Lightning refuses two of them); strict=False:
+    # a run that ends before its first validation check (a small max_steps) is no error.
+    if early_stopping_patience is not None and not any(
+        isinstance(c, EarlyStopping) for c in callbacks
+    ):
         callbacks.append(
-            EarlyStopping(monitor="val_loss", patience=early_stopping_patience, mode="min")
+            EarlyStopping(
+                monitor="val_loss", patience=early_stopping_patience, mode="min", strict=False
+            )
         )
     options.update(extra)
     with quiet_lightning():

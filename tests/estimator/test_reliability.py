@@ -179,3 +179,21 @@ def test_training_options_are_parameters_not_network_kwargs(panel, tiny) -> None
         _fit(tiny, panel, d_model=15)
     model = _fit(tiny, panel, weight_decay=0.2, attention_warmup_epochs=1)
     assert model.get_params()["weight_decay"] == 0.2
+
+
+def test_trainer_max_steps_and_own_early_stopping_work(panel, tiny) -> None:
+    from pytorch_lightning.callbacks import EarlyStopping
+
+    short = _fit(tiny, panel, trainer_kwargs={"max_steps": 3})  # ends before a validation
+    untrained = _fit(tiny, panel, max_epochs=1, learning_rate=1e-12)
+    assert not np.allclose(short.predict()["ACMix"], untrained.predict()["ACMix"])
+    own = EarlyStopping(monitor="val_loss", patience=1)
+    model = _fit(tiny, panel, trainer_kwargs={"callbacks": [own]})
+    assert np.isfinite(model.predict()["ACMix"]).all()
+
+
+def test_categorical_ids_come_back_categorical(panel, tiny) -> None:
+    ids = panel["unique_id"].astype("category")
+    forecast = _fit(tiny, panel.assign(unique_id=ids)).predict()
+    assert isinstance(forecast["unique_id"].dtype, pd.CategoricalDtype)
+    assert list(forecast["unique_id"].cat.categories) == ["s0", "s1", "s2"]
