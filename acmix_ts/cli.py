@@ -21,16 +21,18 @@ from acmix_ts.nn import FUSION_MODES
 
 BENCHMARKS = ("ltsf", "realworld", "peers", "stocks", "efficiency")
 # (flag, type, default, help); each is the ACMixForecaster parameter of the same name.
+# Flags of the model: None leaves the estimator's own default (automatic where it adapts).
 MODEL_OPTIONS = (
     ("--horizon", int, 24, "steps to forecast"),
-    ("--context-length", int, 96, "steps of history the network reads"),
-    ("--max-epochs", int, 10, "most training epochs (early stopping on a validation tail)"),
-    ("--patch-len", int, 16, "steps per token"),
-    ("--d-model", int, 64, "token width"),
-    ("--n-heads", int, 4, "attention heads"),
-    ("--n-blocks", int, 2, "ACMix blocks"),
-    ("--window-size", int, 8, "attention window in tokens, 0 = full attention"),
-    ("--batch-size", int, 64, "training batch size"),
+    ("--context-length", int, None, "steps of history the network reads (default: automatic)"),
+    ("--max-epochs", int, None, "full passes instead of the automatic step budget"),
+    ("--max-steps", int, None, "optimiser steps (default: automatic, scaled with the data)"),
+    ("--patch-len", int, None, "steps per token (default: automatic)"),
+    ("--d-model", int, None, "token width (default: automatic)"),
+    ("--n-heads", int, None, "attention heads (default: 4)"),
+    ("--n-blocks", int, None, "ACMix blocks (default: 2)"),
+    ("--window-size", int, None, "attention window in tokens, 0 = full (default: 8)"),
+    ("--batch-size", int, None, "largest training batch (default: 64)"),
 )
 
 EPILOG = """\
@@ -63,12 +65,14 @@ def make_model(args: argparse.Namespace, names: Names) -> acmix_ts.ACMixForecast
     from acmix_ts.estimator.predicting import interval_quantiles
 
     quantiles = None
-    if args.level:
+    if args.level and args.quantile_loss:
         quantiles = tuple(sorted({q for _, q in interval_quantiles(args.level)}))
-    sizes = {flag[2:].replace("-", "_") for flag, *_ in MODEL_OPTIONS}
+    names_of = {flag[2:].replace("-", "_") for flag, *_ in MODEL_OPTIONS}
+    given = {name: getattr(args, name) for name in names_of if getattr(args, name) is not None}
+    if given.get("window_size") == 0:
+        given["window_size"] = None  # full attention
     return acmix_ts.ACMixForecaster(
-        **{name: getattr(args, name) for name in sizes - {"window_size"}},
-        window_size=args.window_size or None,
+        **given,
         fusion=args.fusion,
         loss="quantile" if quantiles else "mse",
         quantiles=quantiles,
@@ -101,9 +105,12 @@ def write_table(frame: pd.DataFrame, path: str) -> None:
 
 
 def check_outputs(args: argparse.Namespace) -> None:
-    """Fail before training when a file to write has no folder, or no Parquet engine."""
+    """Fail before training on bad levels, or a file to write with no folder or engine."""
     import importlib.util
 
+    from acmix_ts.estimator.predicting import check_levels
+
+    check_levels(getattr(args, "level", None))
     output = getattr(args, "output", None)
     engines = ("pyarrow", "fastparquet")
     if output and _is_parquet(output) and not any(importlib.util.find_spec(e) for e in engines):
@@ -271,8 +278,13 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--fusion", default="scalar", choices=FUSION_MODES, help="path mixing")
     model.add_argument("--seed", type=int, default=0, help="random seed")
     model.add_argument(
-        "--level", type=float, nargs="+", metavar="PCT", help="interval levels, e.g. 80 95"
-    )
+        "--level", type=float, nargs="+", metavar="PCT",
+        help="interval levels, e.g. 80 95: conformal intervals, as predict(level=...)",
+    )  # fmt: skip
+    model.add_argument(
+        "--quantile-loss", action="store_true",
+        help="train quantiles for the --level intervals instead (loss='quantile')",
+    )  # fmt: skip
 
 
 def _add_output_args(parser: argparse.ArgumentParser, default: str) -> argparse._ArgumentGroup:

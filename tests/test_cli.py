@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import acmix_ts
+from acmix_ts import ACMixForecaster
 from acmix_ts.cli import main
 
 TINY = [
@@ -210,6 +211,10 @@ def test_unknown_option_is_a_usage_error(capsys) -> None:
     assert "unrecognized arguments" in capsys.readouterr().err
 
 
+CLI_SIZES = ("context_length", "max_epochs", "max_steps", "patch_len", "d_model", "n_heads",
+             "n_blocks", "window_size", "batch_size")  # fmt: skip
+
+
 def test_model_options_reach_the_estimator() -> None:
     from acmix_ts.cli import Names, build_parser, make_model
 
@@ -218,9 +223,15 @@ def test_model_options_reach_the_estimator() -> None:
     )
     model = make_model(args, Names())
     assert model.progress_bar is True and model.fusion == "gate"
-    assert model.loss == "quantile" and model.quantiles == (0.1, 0.9)
+    assert model.loss == "mse"  # --level: conformal intervals, as predict(level=...)
+    trained = ["forecast", "x.csv", "--level", "80", "--quantile-loss", "--window-size", "0"]
+    quantile = make_model(build_parser().parse_args(trained), Names())
+    assert quantile.loss == "quantile" and quantile.quantiles == (0.1, 0.9)
+    assert quantile.window_size is None  # 0 = full attention
     quiet = make_model(build_parser().parse_args(["forecast", "x.csv", "-q"]), Names())
     assert quiet.progress_bar is False and quiet.loss == "mse"
+    defaults = {k: v for k, v in ACMixForecaster().get_params().items() if k in CLI_SIZES}
+    assert {k: quiet.get_params()[k] for k in CLI_SIZES} == defaults  # the estimator's own
 
 
 def test_output_in_missing_folder_fails_before_training(tmp_path, long_csv, capsys) -> None:
