@@ -300,6 +300,29 @@ class ACMixForecaster(BaseEstimator):
         self._check_fitted()
         return predict(self, h, df, futr_df, static_df, level, quantiles)
 
+    def make_future_dataframe(
+        self, h: int | None = None, df: pd.DataFrame | pd.Series | None = None
+    ) -> pd.DataFrame:
+        """The ``id_col`` / ``time_col`` rows that ``futr_df`` must fill for ``predict``.
+
+        One row per series and step after the end of the training data (or of ``df``'s
+        series), ``h`` steps (default ``horizon``); add the future covariate columns.
+        """
+        from acmix_ts.estimator.predicting import future_frame
+
+        self._check_fitted()
+        return future_frame(self, h, df)
+
+    def get_missing_future(
+        self, futr_df: pd.DataFrame, h: int | None = None, df: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """The rows of :meth:`make_future_dataframe` that ``futr_df`` lacks (empty: none)."""
+        expected = self.make_future_dataframe(h, df)
+        keys = [self.id_col, self.time_col]
+        given = futr_df[keys].assign(_given=True)
+        merged = expected.merge(given, on=keys, how="left")
+        return expected[merged["_given"].isna().to_numpy()].reset_index(drop=True)
+
     def cross_validation(
         self,
         df: pd.DataFrame | pd.Series,

@@ -237,20 +237,46 @@ def future_block(
     for sid, last in zip(history.ids, history.last_ds, strict=True):
         expected = future_dates(pd.Timestamp(last), h, state.freq)
         rows = grouped.get(sid)
-        times = None if rows is None else pd.DatetimeIndex(pd.to_datetime(rows[columns.time]))
-        if times is None or len(times) < h or not times[:h].equals(expected):
-            got = 0 if times is None else len(times)
+        if rows is None:
+            rows = futr_df.iloc[:0]
+        times = pd.DatetimeIndex(pd.to_datetime(rows[columns.time]))
+        if times.has_duplicates:
+            raise ValueError(f"futr_df holds duplicated timestamps for series {sid!r}.")
+        # Rows are matched on (id, time): their order does not matter, extra rows are ignored.
+        values = rows[list(columns.future)].set_axis(times).reindex(expected)
+        missing = values.index[values.isna().all(axis=1).to_numpy()]
+        if len(missing):
             raise ValueError(
                 f"futr_df must hold the {h} timestamps after the end of series {sid!r} "
-                f"({expected[0]} .. {expected[-1]}), in order; it has {got} rows for "
-                "it. Pass exactly those future dates (more rows after them are ignored)."
+                f"({expected[0]} .. {expected[-1]}); {len(missing)} are missing (the first: "
+                f"{missing[0]}). make_future_dataframe() lists the rows it needs."
             )
-        values = rows[list(columns.future)].to_numpy(dtype=np.float64)[:h]
+        values = values.to_numpy(dtype=np.float64)
         if not np.isfinite(values).all():
             raise ValueError(f"futr_df holds NaN/inf for series {sid!r}.")
         pad = np.repeat(values[-1:], horizon - h, axis=0)
         blocks.append(np.concatenate([values, pad]))
     return np.stack(blocks)  # (n, H, Cf)
+
+
+def future_frame(model: Any, h: int | None, df: Any, static_df: Any = None) -> pd.DataFrame:
+    """``id_col`` and ``time_col`` of the ``h`` steps after each series' end.
+
+    The end of the training data, or of ``df``'s series; the layout ``futr_df`` needs.
+    """
+    state: FittedState = model.state_
+    h = check_h(h, model.horizon)
+    if df is None:
+        ids, last = state.ids, state.last_ds
+    else:
+        columns = state.columns
+        frame = validated_frame(df, columns, "df")
+        grouped = frame.groupby(columns.id, sort=False)[columns.time]
+        ids, last = pd.Index(grouped.last().index, name=columns.id), grouped.last()
+    dates = [future_dates(pd.Timestamp(t), h, state.freq) for t in last]
+    frame = pd.DataFrame({state.columns.id: ids.repeat(h)})
+    frame[state.columns.time] = pd.Series(dates[0].append(dates[1:]), index=frame.index)
+    return frame
 
 
 # ----------------------------------------------------------------------- forward

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from acmix_ts import ACMixForecaster
 
@@ -46,3 +47,18 @@ def test_past_and_static_covariates_train_and_predict() -> None:
     assert model.network_config_["n_past_covariates"] == 1
     assert model.network_config_["n_static"] == 1
     assert np.isfinite(model.predict()["ACMix"]).all()
+
+
+def test_futr_df_rows_match_on_id_and_time_in_any_order(panel, tiny) -> None:
+    df = panel.assign(x=np.tile(np.arange(160.0) % 5, 3))
+    model = ACMixForecaster(**tiny, future_covariates=("x",)).fit(df)
+    futr = model.make_future_dataframe()
+    assert len(futr) == 3 * 6 and list(futr.columns) == ["unique_id", "ds"]
+    assert len(model.get_missing_future(futr.iloc[:0].assign(x=[]))) == 18
+    futr["x"] = np.arange(18.0) % 5
+    ordered = model.predict(futr_df=futr)
+    shuffled = futr.sample(frac=1.0, random_state=0)
+    pd.testing.assert_frame_equal(model.predict(futr_df=shuffled), ordered)
+    assert model.get_missing_future(shuffled).empty
+    with pytest.raises(ValueError, match="1 are missing"):
+        model.predict(futr_df=futr.drop(index=4))
