@@ -52,9 +52,23 @@ SECTIONS = ("versions", "params", "fitted", "files")
 
 
 # -------------------------------------------------------------------------- save
+def is_url(path: str | os.PathLike) -> bool:
+    """A path of another file system (``s3://``, ``gs://``, ``memory://`` ...), for fsspec."""
+    text = os.fspath(path)
+    return "://" in text and not text.startswith("file://")
+
+
 def save(estimator: Any, path: str | os.PathLike) -> None:
-    """Write ``estimator`` (fitted) to the directory ``path``, atomically."""
+    """Write ``estimator`` (fitted) to the directory ``path``, atomically.
+
+    A URL (``s3://bucket/model``, ``memory://m`` ...) goes through fsspec: the folder is
+    written locally, uploaded beside the target and moved over it, as atomically as that
+    store's move allows.
+    """
     estimator._check_fitted()
+    if is_url(path):
+        _save_remote(estimator, os.fspath(path))
+        return
     target = Path(path)
     if target.exists() and not _replaceable(target):
         raise FileExistsError(
@@ -69,6 +83,24 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _save_remote(estimator: Any, url: str) -> None:
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(url)
+    root = root.rstrip("/")
+    staging = f"{root}.saving-{os.getpid()}"
+    with tempfile.TemporaryDirectory() as local:
+        _write(estimator, Path(local))
+        fs.put(local.rstrip("/") + "/", staging + "/", recursive=True)
+    try:
+        if fs.exists(root):
+            fs.rm(root, recursive=True)
+        fs.mv(staging, root, recursive=True)
+    finally:
+        if fs.exists(staging):
+            fs.rm(staging, recursive=True)
 
 
 def _write(estimator: Any, folder: Path) -> None:
@@ -217,6 +249,15 @@ def _sha256(path: Path) -> str:
 # -------------------------------------------------------------------------- load
 def load(cls: type, path: str | os.PathLike) -> Any:
     """Read an estimator written by :func:`save`; checks everything before building."""
+    if is_url(path):
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(os.fspath(path))
+        if not fs.isdir(root):
+            raise FileNotFoundError(f"No saved ACMixForecaster at {os.fspath(path)}.")
+        with tempfile.TemporaryDirectory() as local:
+            fs.get(root.rstrip("/") + "/", local + "/", recursive=True)
+            return load(cls, local)
     source = Path(path)
     config = _read_config(source)
     _check_manifest(source, config["files"])

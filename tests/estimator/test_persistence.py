@@ -6,6 +6,7 @@ import hashlib
 import json
 import pickle
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -218,3 +219,19 @@ def test_numpy_integer_parameters_save(panel, tiny, tmp_path) -> None:
     loaded = ACMixForecaster.load(tmp_path / "np")
     assert loaded.random_state == 2 and type(loaded.random_state) is int
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+
+
+def test_save_and_load_through_fsspec_urls(fitted) -> None:
+    import fsspec
+
+    fitted.save("memory://models/m")
+    fs = fsspec.filesystem("memory")
+    assert sorted(p.rsplit("/", 1)[-1] for p in fs.ls("/models/m", detail=False)) == [
+        "config.json", "state.safetensors", "weights.safetensors",
+    ]  # fmt: skip
+    fitted.save("memory://models/m")  # over an existing model
+    loaded = ACMixForecaster.load("memory://models/m")
+    pd.testing.assert_frame_equal(loaded.predict(), fitted.predict())
+    assert not Path("memory:").exists()  # no local folder named after the scheme
+    with pytest.raises(FileNotFoundError, match="No saved ACMixForecaster"):
+        ACMixForecaster.load("memory://models/none")
