@@ -23,7 +23,7 @@ from acmix_ts.estimator.predicting import History, forecast_values, network_cont
 from acmix_ts.estimator.prepare import Scaler, StaticScaler, series_blocks, validated_frame
 from acmix_ts.estimator.search import first_candidates, search
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
-from acmix_ts.estimator.state import FittedState
+from acmix_ts.estimator.state import HISTORY_COLUMNS, FittedState
 
 
 def fit_state(
@@ -80,6 +80,14 @@ def fit_state(
             for f in result.tried
         ],
         best_val_loss=best.module.best_val_loss if val_size else None,
+        history=pd.DataFrame(
+            [
+                {"candidate": k, **row}
+                for k, f in enumerate(result.tried)
+                for row in f.module.history
+            ],
+            columns=HISTORY_COLUMNS,
+        ),
         conformal_scores=None,
         ids=pd.Index(lengths.index, name=columns.id),
         last_ds=pd.DatetimeIndex(grouped.last()),

@@ -69,7 +69,9 @@ class ACMixForecaster(BaseEstimator):
         beat keeping the lowest validation loss, whose few windows pick a setting
         poorly), else 3 seeds on fewer than 200,000 training windows and 1 above.
         Fitted: ``n_models_``; the networks are ``members_`` (the best first), and
-        ``network_`` / ``network_config_`` are the best one's.
+        ``network_`` / ``network_config_`` are the best one's; ``history_`` holds every
+        candidate's training curve (per epoch: train and validation loss, learning
+        rate, the epoch kept).
     loss : {"mse", "mae", "huber", "quantile"}, default="mse"
         Training loss; ``"quantile"`` trains one output per quantile (pinball loss).
     quantiles : tuple of float, optional

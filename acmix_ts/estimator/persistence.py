@@ -36,7 +36,7 @@ from safetensors.torch import load_file, save_file
 from acmix_ts.data.frames import Columns
 from acmix_ts.estimator.prepare import Scaler, StaticScaler
 from acmix_ts.estimator.seasonal import SeasonalCycles
-from acmix_ts.estimator.state import FittedState, Member
+from acmix_ts.estimator.state import HISTORY_COLUMNS, FittedState, Member
 from acmix_ts.nn import ACMixConfig, ACMixNetwork, MedianEnsemble
 
 FORMAT = "acmix_ts.ACMixForecaster"
@@ -165,6 +165,7 @@ def _metadata(state: FittedState) -> dict[str, Any]:
     return {
         **meta,
         "candidate_scores": [list(c) for c in state.candidate_scores],
+        "history": json.loads(state.history.to_json(orient="records")),
         "members": [
             {"config": m.config, "seasonal": m.seasonal, "seeds": _seeds(m.network)}
             for m in state.members
@@ -417,6 +418,7 @@ def _state(
         columns=columns,
         members=members,
         candidate_scores=[tuple(c) for c in fitted["candidate_scores"]],
+        history=pd.DataFrame(fitted.get("history", []), columns=HISTORY_COLUMNS),
         conformal_scores=arrays.get("conformal_scores"),
         ids=pd.Index(fitted["ids"], name=columns.id),
         last_ds=last,

@@ -21,6 +21,10 @@ from acmix_ts.data.frames import Columns
 from acmix_ts.estimator.prepare import Scaler, StaticScaler
 from acmix_ts.estimator.seasonal import SeasonalCycles
 
+HISTORY_COLUMNS = (
+    "candidate", "epoch", "step", "train_loss", "val_loss", "learning_rate", "kept",
+)  # fmt: skip
+
 
 @dataclass
 class Member:
@@ -66,6 +70,11 @@ class FittedState:
         (context, seasonal, trend, validation loss) of every candidate ``fit`` trained.
     best_val_loss : float or None
         Validation loss of the kept candidate (None without validation windows).
+    history : pandas.DataFrame
+        The training history of every candidate: ``candidate`` (its row of
+        ``candidate_scores``), ``epoch`` (-1: the untrained network, scored first),
+        ``step``, ``train_loss``, ``val_loss``, ``learning_rate`` and ``kept`` (the weights
+        kept are those of each candidate's last row with ``kept`` True).
     conformal_scores : numpy.ndarray or None
         Conformity scores (n_windows, H, C) for ``predict(level=...)``.
     ids : pandas.Index
@@ -95,6 +104,7 @@ class FittedState:
     n_models: int
     candidate_scores: list[tuple[Any, ...]]
     best_val_loss: float | None
+    history: pd.DataFrame
     conformal_scores: np.ndarray | None
     ids: pd.Index
     last_ds: pd.DatetimeIndex

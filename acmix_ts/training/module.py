@@ -86,6 +86,9 @@ class ForecastingModule(pl.LightningModule):
         self.loss_fn = make_loss(self.training_config.loss, self.training_config.quantiles)
         self.best_val_loss = float("inf")
         self.val_checks = 0  # validation checks of trained weights so far
+        # One row per epoch: epoch, step, train_loss, val_loss, learning_rate, kept (the
+        # weights kept in the end are those of the last row with kept=True).
+        self.history: list[dict[str, Any]] = []
         self._best_state: dict[str, torch.Tensor] | None = None
         self._compiled_forward: Callable[..., torch.Tensor] | None = None
 
@@ -136,7 +139,29 @@ class ForecastingModule(pl.LightningModule):
         if self.current_epoch < self.training_config.attention_warmup_epochs:
             return  # weights from the warm-up are not the model that will be used
         self.val_checks += 1
-        self._keep_if_best(float(self.trainer.callback_metrics["val_loss"]))
+        val_loss = float(self.trainer.callback_metrics["val_loss"])
+        row = self._history_row()
+        row["val_loss"] = val_loss
+        row["kept"] = val_loss < self.best_val_loss
+        self._keep_if_best(val_loss)
+
+    def _history_row(self) -> dict[str, Any]:
+        """This epoch's row of :attr:`history` (added when missing)."""
+        epoch = int(self.current_epoch)
+        if not self.history or self.history[-1]["epoch"] != epoch:
+            self.history.append({
+                "epoch": epoch, "step": int(self.global_step), "train_loss": None,
+                "val_loss": None, "learning_rate": None, "kept": False,
+            })  # fmt: skip
+        return self.history[-1]
+
+    def on_train_epoch_end(self) -> None:
+        row = self._history_row()
+        loss = self.trainer.callback_metrics.get("train_loss")
+        row["train_loss"] = None if loss is None else float(loss)
+        row["step"] = int(self.global_step)
+        optimizers = self.trainer.optimizers
+        row["learning_rate"] = float(optimizers[0].param_groups[0]["lr"]) if optimizers else None
 
     def _keep_if_best(self, val_loss: float) -> None:
         if val_loss < self.best_val_loss:
@@ -167,6 +192,10 @@ class ForecastingModule(pl.LightningModule):
         self.network.train(was_training)
         if count:
             self._keep_if_best(total / count)
+            self.history.append({
+                "epoch": -1, "step": 0, "train_loss": None, "val_loss": total / count,
+                "learning_rate": None, "kept": True,
+            })  # fmt: skip
 
     def on_train_end(self) -> None:
         # Every rank restores the best epoch, so the weights a spawn launcher returns to
@@ -175,6 +204,10 @@ class ForecastingModule(pl.LightningModule):
         # the trained weights stay: the initial ones were never compared with them.
         if self._best_state is not None and self.val_checks:
             self.network.load_state_dict(self._best_state)
+        elif self.history:  # no check: the trained weights of the last epoch stay
+            for row in self.history:
+                row["kept"] = False
+            self.history[-1]["kept"] = True
         self._best_state = None
         self._compiled_forward = None  # predict runs the plain network
         warmup = self.training_config.attention_warmup_epochs

@@ -60,3 +60,18 @@ def test_members_survive_save_and_load(several, tmp_path) -> None:
 def test_init_is_keyword_only() -> None:
     with pytest.raises(TypeError):
         ACMixForecaster(24)  # type: ignore[misc]
+
+
+def test_history_records_every_candidates_epochs(several, tmp_path) -> None:
+    history = several.history_
+    assert set(history["candidate"]) == {0, 1, 2}
+    for k, rows in history.groupby("candidate"):
+        assert rows["epoch"].iloc[0] == -1  # the untrained network, scored first
+        trained = rows[rows["epoch"] >= 0]
+        assert trained["train_loss"].notna().all() and trained["val_loss"].notna().all()
+        assert (trained["learning_rate"] > 0).all() and rows["step"].is_monotonic_increasing
+        kept = rows[rows["kept"]].iloc[-1]  # the weights kept: the lowest validation loss
+        assert kept["val_loss"] == pytest.approx(several.candidate_scores_[k][3])
+    several.save(tmp_path / "h")
+    loaded = ACMixForecaster.load(tmp_path / "h").history_
+    pd.testing.assert_frame_equal(loaded, history, check_dtype=False)
