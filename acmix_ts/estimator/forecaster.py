@@ -272,7 +272,9 @@ class ACMixForecaster(BaseEstimator):
         Parameters
         ----------
         h : int, optional
-            Steps to forecast, at most ``horizon`` (the default).
+            Steps to forecast (default ``horizon``). Beyond ``horizon`` the point forecast
+            is rolled forward: each block of ``horizon`` steps is fed back as history
+            (not for models with covariates, nor with ``level`` / ``quantiles``).
         df : pandas.DataFrame or Series, optional
             New history to forecast from (same layout as in ``fit``), for the training
             series or for series the model has never seen. Defaults to the end of the

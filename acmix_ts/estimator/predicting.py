@@ -74,8 +74,10 @@ def predict(
     the long frame, and the conformal intervals.
     """
     state: FittedState = model.state_
-    h = check_h(h, model.horizon)
+    h = check_h(h, model.horizon, rolled=True)
     levels = check_levels(level)
+    if h > model.horizon:
+        check_rollable(state, model.horizon, h, levels, quantiles)
     conformal = levels is not None and state.quantiles is None
     extra = extra_quantiles(state, None if conformal else levels, quantiles)
     widths = conformal_widths(state, levels, h) if conformal else []
@@ -83,23 +85,67 @@ def predict(
         history = History.of(state)
     else:
         history = history_from(state, df, static_df, model.scaler == "standard")
-    future = future_block(state, futr_df, history, h, model.horizon)
-    forecast = forecast_values(state, history, future, model.horizon)  # (n, H, C, Q)
+    if h > model.horizon:
+        forecast = rolled_forecast(state, history, model.horizon, h)  # (n, h, C, 1)
+    else:
+        future = future_block(state, futr_df, history, h, model.horizon)
+        forecast = forecast_values(state, history, future, model.horizon)  # (n, H, C, Q)
     frame = to_frame(state, history, forecast[:, :h], extra, model.model_name)
     return add_intervals(state, frame, history, widths, model)
 
 
 # ---------------------------------------------------------------------- requests
-def check_h(h: Any, horizon: int) -> int:
-    """``h`` as an int in [1, horizon] (None: the horizon)."""
+def check_h(h: Any, horizon: int, rolled: bool = False) -> int:
+    """``h`` as an int in [1, horizon] (None: the horizon); any h >= 1 when ``rolled``."""
     if h is None:
         return horizon
-    if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or not 1 <= h <= horizon:
+    expected = "an int >= 1" if rolled else f"an int in [1, horizon={horizon}]"
+    if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
+        raise ValueError(f"h must be {expected}. Got {h!r} instead.")
+    if not rolled and h > horizon:
         raise ValueError(
-            f"h must be an int in [1, horizon={horizon}]. Got {h!r} instead. To "
-            "forecast further, fit with a larger horizon."
+            f"h must be {expected}. Got {h!r} instead. predict(h=...) rolls the forecast "
+            "further; here, fit with a larger horizon."
         )
     return int(h)
+
+
+def check_rollable(state: FittedState, horizon: int, h: int, levels: Any, quantiles: Any) -> None:
+    """``h > horizon`` feeds the point forecast back as history: say when it cannot."""
+    columns = state.columns
+    if columns.past or columns.future:
+        raise ValueError(
+            f"h={h} is longer than horizon={horizon}, and this model reads covariates "
+            f"({list(columns.past + columns.future)}) whose values after the first "
+            f"{horizon} steps it cannot know. Fit with horizon >= {h} instead."
+        )
+    if levels is not None or quantiles is not None:
+        raise ValueError(
+            f"Intervals and quantiles cover at most horizon={horizon} steps (h={h} rolls "
+            "the point forecast forward, with no calibrated spread). Ask for h <= "
+            f"{horizon} with level=..., or fit with horizon >= {h}."
+        )
+
+
+def rolled_forecast(state: FittedState, history: History, horizon: int, h: int) -> np.ndarray:
+    """Forecast ``h`` steps by feeding each block of ``horizon`` point forecasts back.
+
+    Returns (n, h, C, 1), the median (point) output of every block.
+    """
+    trained = list(state.quantiles or (0.5,))
+    median = trained.index(0.5) if 0.5 in trained else 0
+    blocks, current = [], history
+    while sum(b.shape[1] for b in blocks) < h:
+        point = forecast_values(state, current, None, horizon)[..., median]  # (n, H, C)
+        blocks.append(point)
+        last = [future_dates(pd.Timestamp(t), horizon, state.freq)[-1] for t in current.last_ds]
+        current = dataclasses.replace(
+            current,
+            context=np.concatenate([current.context, point], axis=1)[:, -state.context_length :],
+            last_ds=pd.DatetimeIndex(last),
+            next_phase=np.mod(current.next_phase + horizon, current.cycles.season),
+        )
+    return np.concatenate(blocks, axis=1)[:, :h, :, None]
 
 
 def check_levels(level: Any) -> list[float] | None:
@@ -265,7 +311,7 @@ def future_frame(model: Any, h: int | None, df: Any, static_df: Any = None) -> p
     The end of the training data, or of ``df``'s series; the layout ``futr_df`` needs.
     """
     state: FittedState = model.state_
-    h = check_h(h, model.horizon)
+    h = check_h(h, model.horizon, rolled=True)
     if df is None:
         ids, last = state.ids, state.last_ds
     else:

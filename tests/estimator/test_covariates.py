@@ -62,3 +62,10 @@ def test_futr_df_rows_match_on_id_and_time_in_any_order(panel, tiny) -> None:
     assert model.get_missing_future(shuffled).empty
     with pytest.raises(ValueError, match="1 are missing"):
         model.predict(futr_df=futr.drop(index=4))
+
+
+def test_h_beyond_horizon_with_covariates_is_refused(panel, tiny) -> None:
+    df = panel.assign(x=np.tile(np.arange(160.0) % 5, 3))
+    model = ACMixForecaster(**tiny, past_covariates=("x",)).fit(df)
+    with pytest.raises(ValueError, match=r"reads covariates \['x'\].*horizon >= 9"):
+        model.predict(h=9)

@@ -35,8 +35,21 @@ def test_h_shorter_than_horizon(fitted) -> None:
     assert len(short) == 3 * 2
     head = full.groupby("unique_id").head(2).reset_index(drop=True)
     np.testing.assert_allclose(short["ACMix"], head["ACMix"], rtol=1e-6)
-    with pytest.raises(ValueError, match=r"h must be an int in \[1, horizon=6\]"):
-        fitted.predict(h=7)
+
+
+def test_h_longer_than_horizon_rolls_the_forecast_forward(fitted, panel) -> None:
+    long = fitted.predict(h=15)
+    assert len(long) == 3 * 15 and long.groupby("unique_id")["ds"].is_monotonic_increasing.all()
+    first = long.groupby("unique_id").head(6).reset_index(drop=True)
+    np.testing.assert_allclose(first["ACMix"], fitted.predict()["ACMix"], rtol=1e-6)
+    # Steps 7-12 are the forecast from the history extended by steps 1-6.
+    extended = pd.concat([panel, fitted.predict().rename(columns={"ACMix": "y"})])
+    extended = extended.sort_values(["unique_id", "ds"], kind="stable")
+    second = fitted.predict(df=extended)["ACMix"].to_numpy()
+    block = long.groupby("unique_id").nth(list(range(6, 12)))["ACMix"].to_numpy()
+    np.testing.assert_allclose(block, second, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"Intervals and quantiles cover at most horizon=6"):
+        fitted.predict(h=7, level=[80])
 
 
 def test_same_seed_same_predictions(panel, tiny) -> None:

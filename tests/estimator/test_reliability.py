@@ -154,7 +154,7 @@ def test_max_epochs_zero_is_rejected(panel, tiny) -> None:
 
 
 def test_bad_h_and_level(fitted) -> None:
-    with pytest.raises(ValueError, match=r"h must be an int in \[1, horizon=6\]"):
+    with pytest.raises(ValueError, match=r"h must be an int >= 1"):
         fitted.predict(h=True)
     with pytest.raises(ValueError, match=r"level must be a list.*level=\[80, 95\]"):
         fitted.predict(level=80)
