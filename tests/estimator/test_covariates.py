@@ -67,5 +67,5 @@ def test_futr_df_rows_match_on_id_and_time_in_any_order(panel, tiny) -> None:
 def test_h_beyond_horizon_with_covariates_is_refused(panel, tiny) -> None:
     df = panel.assign(x=np.tile(np.arange(160.0) % 5, 3))
     model = ACMixForecaster(**tiny, past_covariates=("x",)).fit(df)
-    with pytest.raises(ValueError, match=r"reads covariates \['x'\].*horizon >= 9"):
+    with pytest.raises(ValueError, match=r"reads covariates \(\['x'\]\).*horizon >= 9"):
         model.predict(h=9)
