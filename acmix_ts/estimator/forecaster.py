@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from acmix_ts.data.frames import Columns
+from acmix_ts.data.native import from_pandas, library_of, to_pandas
 from acmix_ts.estimator.params import as_names, check_params
 from acmix_ts.estimator.state import FittedState
 
@@ -255,7 +256,9 @@ class ACMixForecaster(BaseEstimator):
         from acmix_ts.estimator.fit_state import fit_state
 
         check_params(self)
-        self._set_state(fit_state(self, df, val_size, static_df))
+        state = fit_state(self, to_pandas(df), val_size, to_pandas(static_df))
+        state.frame_library = library_of(df)
+        self._set_state(state)
         return self
 
     def predict(
@@ -302,7 +305,9 @@ class ACMixForecaster(BaseEstimator):
         from acmix_ts.estimator.predicting import predict
 
         self._check_fitted()
-        return predict(self, h, df, futr_df, static_df, level, quantiles)
+        frames = [to_pandas(x) for x in (df, futr_df, static_df)]
+        forecast = predict(self, h, *frames, level, quantiles)
+        return from_pandas(forecast, self._library_of(df))
 
     def make_future_dataframe(
         self, h: int | None = None, df: pd.DataFrame | pd.Series | None = None
@@ -315,17 +320,18 @@ class ACMixForecaster(BaseEstimator):
         from acmix_ts.estimator.predicting import future_frame
 
         self._check_fitted()
-        return future_frame(self, h, df)
+        return from_pandas(future_frame(self, h, to_pandas(df)), self._library_of(df))
 
     def get_missing_future(
         self, futr_df: pd.DataFrame, h: int | None = None, df: pd.DataFrame | None = None
     ) -> pd.DataFrame:
         """The rows of :meth:`make_future_dataframe` that ``futr_df`` lacks (empty: none)."""
-        expected = self.make_future_dataframe(h, df)
+        expected = to_pandas(self.make_future_dataframe(h, to_pandas(df)))
         keys = [self.id_col, self.time_col]
-        given = futr_df[keys].assign(_given=True)
+        given = to_pandas(futr_df)[keys].assign(_given=True)
         merged = expected.merge(given, on=keys, how="left")
-        return expected[merged["_given"].isna().to_numpy()].reset_index(drop=True)
+        missing = expected[merged["_given"].isna().to_numpy()].reset_index(drop=True)
+        return from_pandas(missing, library_of(futr_df))
 
     def cross_validation(
         self,
@@ -356,10 +362,11 @@ class ACMixForecaster(BaseEstimator):
         """
         from acmix_ts.estimator.backtest import cross_validation
 
-        return cross_validation(
-            self, df, n_windows, step_size, refit, h, static_df=static_df, val_size=val_size,
-            level=level,
+        cv = cross_validation(
+            self, to_pandas(df), n_windows, step_size, refit, h, static_df=to_pandas(static_df),
+            val_size=val_size, level=level,
         )  # fmt: skip
+        return from_pandas(cv, library_of(df))
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
@@ -394,6 +401,10 @@ class ACMixForecaster(BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return "state_" in self.__dict__
+
+    def _library_of(self, df: Any) -> str:
+        """The output's frame library: ``df``'s, else that of the frame ``fit`` saw."""
+        return library_of(df) if df is not None else self.state_.frame_library
 
     def _check_fitted(self) -> None:
         check_is_fitted(self)

@@ -91,6 +91,9 @@ class FittedState:
         Per-series seasonal cycles of the targets, scaled units.
     next_phase : numpy.ndarray
         (n,) phase of the season at each series' first forecast step.
+    frame_library : str
+        The dataframe library of ``fit``'s input (``"pandas"``, ``"polars"``): ``predict``
+        answers in it.
     """
 
     columns: Columns
@@ -114,6 +117,7 @@ class FittedState:
     context: np.ndarray
     cycles: SeasonalCycles
     next_phase: np.ndarray
+    frame_library: str = "pandas"
 
     @property
     def network(self) -> nn.Module:
