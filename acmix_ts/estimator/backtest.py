@@ -8,14 +8,25 @@ Rows after the cutoff reach the forecast only as future covariates of the horizo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from acmix_ts.data.calendar import future_dates
 from acmix_ts.data.frames import Columns, group_series
 from acmix_ts.data.frames import to_long as frame_to_long
+from acmix_ts.estimator.predicting import (
+    History,
+    add_intervals,
+    check_levels,
+    conformal_widths,
+    extra_quantiles,
+    forecast_values,
+    to_frame,
+)
+from acmix_ts.estimator.prepare import series_blocks
+from acmix_ts.estimator.seasonal import SeasonalCycles
 
 
 def refit_windows(n_windows: int, refit: bool | int) -> list[bool]:
@@ -80,26 +91,94 @@ def cross_validation(
     frame = group_series(frame_to_long(df, columns, "df"), columns)
     position = frame.groupby(columns.id, sort=False).cumcount().to_numpy()
     size = frame.groupby(columns.id, sort=False)[columns.id].transform("size").to_numpy()
-    model = estimator
-    results = []
-    for i, fit_now in enumerate(refit_windows(n_windows, refit)):
-        cut = size - h - (n_windows - 1 - i) * step_size  # first forecast row, per row's series
+    fits = refit_windows(n_windows, refit)
+    cuts = []  # per window: the first forecast row of every row's series
+    for i in range(n_windows):
+        cut = size - h - (n_windows - 1 - i) * step_size
         if (cut < 1).any():
             raise ValueError(
                 f"n_windows={n_windows} windows of h={h} steps {step_size} apart need longer "
                 "series; use fewer windows or a smaller step_size."
             )
-        history = frame.loc[position < cut]
-        actual = frame.loc[(position >= cut) & (position < cut + h)]
-        if fit_now:
-            model = clone(estimator).fit(history, val_size=val_size, static_df=static_df)
-        lasts = history.groupby(columns.id, sort=False)[columns.time].last()  # the cutoffs
-        futr_df = None
-        if columns.future:
-            futr_df = actual.loc[:, [columns.id, columns.time, *columns.future]]
-            futr_df[columns.time] = _calendar_times(lasts, h, model.freq_)
-        forecast = model.predict(h=h, df=history, futr_df=futr_df, static_df=static_df, level=level)
-        results.append(_attach_actuals(forecast, lasts.rename("cutoff"), actual, columns))
-    out = pd.concat(results, ignore_index=True)
+        cuts.append(cut)
+    if not any(fits[1:]):  # one fit: every window in one batched pass
+        estimator.fit(frame.loc[position < cuts[0]], val_size=val_size, static_df=static_df)
+        out = batched_windows(estimator, frame, position, cuts, h, level)
+    else:
+        results = []
+        for cut, fit_now in zip(cuts, fits, strict=True):
+            history = frame.loc[position < cut]
+            actual = frame.loc[(position >= cut) & (position < cut + h)]
+            if fit_now:
+                estimator.fit(history, val_size=val_size, static_df=static_df)
+            lasts = history.groupby(columns.id, sort=False)[columns.time].last()  # the cutoffs
+            futr_df = None
+            if columns.future:
+                futr_df = actual.loc[:, [columns.id, columns.time, *columns.future]]
+                futr_df[columns.time] = _calendar_times(lasts, h, estimator.freq_)
+            forecast = estimator.predict(
+                h=h, df=history, futr_df=futr_df, static_df=static_df, level=level
+            )
+            results.append(_attach_actuals(forecast, lasts.rename("cutoff"), actual, columns))
+        out = pd.concat(results, ignore_index=True)
     first = [columns.id, columns.time, "cutoff", *columns.targets]
     return out.loc[:, first + [c for c in out.columns if c not in first]]
+
+
+def batched_windows(
+    model: Any, frame: pd.DataFrame, position: np.ndarray, cuts: list[np.ndarray], h: int,
+    level: Sequence[float] | None,
+) -> pd.DataFrame:  # fmt: skip
+    """Every window of every series forecast in one pass, from the model's fitted state.
+
+    The same forecasts as ``predict(df=history)`` at each cutoff (the series are those
+    ``fit`` saw, with their scalers and cycles); thousands of stride-1 windows take one
+    forward pass instead of thousands of ``predict`` calls.
+    """
+    state = model.state_
+    columns, length, horizon = state.columns, state.context_length, model.horizon
+    blocks = series_blocks(frame, columns)
+    known = state.ids.get_indexer(pd.unique(frame[columns.id]))
+    starts = np.flatnonzero(position == 0)  # each series' first row in frame
+    fitted = cuts[0][starts]  # rows fit saw per series
+    pairs = [(i, int(cut[starts[i]])) for cut in cuts for i in range(len(blocks))]
+    rows = np.array([known[i] for i, _ in pairs])
+    origins = np.array([o for _, o in pairs])
+    if (origins < length).any():
+        raise ValueError(
+            f"The first window's cutoff leaves fewer than context_length_={length} rows of "
+            "history; use fewer windows or a smaller step_size."
+        )
+    history = History(
+        ids=state.ids[rows],
+        last_ds=pd.DatetimeIndex(frame[columns.time].iloc[[starts[i] + o - 1 for i, o in pairs]]),
+        context=np.stack([blocks[i][o - length : o] for i, o in pairs]),
+        scaler=state.scaler.take(rows),
+        static=state.static[rows],
+        cycles=SeasonalCycles(state.cycles.season, state.cycles.cycles[rows]),
+        next_phase=np.mod(
+            state.next_phase[rows] - fitted[[i for i, _ in pairs]] + origins, state.cycles.season
+        ),
+    )
+    future = None
+    if columns.future:
+        n_known = len(columns.future)
+        parts = []
+        for i, o in pairs:  # by position; the last rows repeat where the series ends
+            values = blocks[i][o : o + horizon, -n_known:]
+            parts.append(np.concatenate([values, np.repeat(values[-1:], horizon - len(values), 0)]))
+        future = np.stack(parts)
+    levels = check_levels(level)
+    conformal = levels is not None and state.quantiles is None
+    extra = extra_quantiles(state, None if conformal else levels, None)
+    widths = conformal_widths(state, levels, h) if conformal else []
+    forecast = forecast_values(state, history, future, horizon)[:, :h]
+    out = to_frame(state, history, forecast, extra, model.model_name)
+    out = add_intervals(state, out, history, widths, model)
+    actual = np.concatenate([starts[i] + o + np.arange(h) for i, o in pairs])
+    observed = frame.iloc[actual].reset_index(drop=True)
+    out[columns.time] = frame[columns.time].iloc[actual].reset_index(drop=True)
+    out.insert(2, "cutoff", pd.Series(history.last_ds.repeat(h), index=out.index))
+    for target in columns.targets:
+        out[target] = observed[target].to_numpy()
+    return out

@@ -347,12 +347,14 @@ class ACMixForecaster(BaseEstimator):
         """Rolling-origin backtest over the last ``n_windows`` windows of every series.
 
         Window ``i`` forecasts the ``h`` steps after its cutoff; cutoffs are ``step_size``
-        steps apart and the last window ends with each series. A fresh clone of this
-        estimator is fitted on the data up to the first cutoff, and again every ``refit``
-        windows (``True`` = every window, ``False`` = never). No window reads data after
-        its cutoff except the future covariates of its horizon; this estimator is left as
-        it was. ``level`` adds interval columns as in :meth:`predict` (score them with
-        :func:`acmix_ts.metrics.coverage`); ``val_size`` is passed to every ``fit``.
+        steps apart and the last window ends with each series. This estimator is fitted
+        on the data up to the first cutoff, and again every ``refit`` windows (``True`` =
+        every window, ``False`` = never), and stays fitted, as in neuralforecast. With
+        one fit, every window is forecast in one batched pass (thousands of stride-1
+        windows in seconds). No window reads data after its cutoff except the future
+        covariates of its horizon. ``level`` adds interval columns as in :meth:`predict`
+        (score them with :func:`acmix_ts.metrics.coverage`); ``val_size`` is passed to
+        every ``fit``.
 
         Returns
         -------
@@ -366,6 +368,7 @@ class ACMixForecaster(BaseEstimator):
             self, to_pandas(df), n_windows, step_size, refit, h, static_df=to_pandas(static_df),
             val_size=val_size, level=level,
         )  # fmt: skip
+        self.state_.frame_library = library_of(df)  # fitted on df, as fit(df) would be
         return from_pandas(cv, library_of(df))
 
     # ------------------------------------------------------------ persistence

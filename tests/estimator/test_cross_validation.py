@@ -80,3 +80,16 @@ def test_output_works_with_utilsforecast(panel, tiny) -> None:
     assert np.isfinite(scores["ACMix"]).all()
     forecast = model.fit(panel).predict(level=[80])
     assert {"ACMix-lo-80", "ACMix-hi-80"} <= set(forecast.columns)
+
+
+def test_one_fit_backtest_is_predict_at_every_cutoff_and_stays_fitted(panel, tiny) -> None:
+    model = ACMixForecaster(**tiny)
+    cv = model.cross_validation(panel, n_windows=9, step_size=1, level=[80])
+    assert hasattr(model, "state_") and len(cv) == 9 * 3 * 6  # fitted, as neuralforecast
+    for cutoff in sorted(cv["cutoff"].unique())[::4]:
+        history = panel[panel["ds"] <= cutoff]
+        expected = model.predict(df=history, level=[80])
+        got = cv[cv["cutoff"] == cutoff].reset_index(drop=True)
+        for column in ("ACMix", "ACMix-lo-80", "ACMix-hi-80"):
+            np.testing.assert_allclose(got[column], expected[column], rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(got["ds"], expected["ds"])
