@@ -60,6 +60,8 @@ def to_long(data: pd.DataFrame | pd.Series, columns: Columns, where: str = "df")
     _check_shape(data, where)
     if columns.id not in data.columns and columns.time not in data.columns:
         _check_time_index(data.index, where)  # a wide frame (or a Series)
+        if _is_integer(data.index):
+            data = data.set_axis(integers_to_times(data.index, "index", where))
         if isinstance(data.index, pd.DatetimeIndex):
             data = _wide_to_long(data, columns, where)
     needed = [(columns.id, "id"), (columns.time, "time")]
@@ -74,6 +76,40 @@ def to_long(data: pd.DataFrame | pd.Series, columns: Columns, where: str = "df")
     frame = data.loc[:, keep].copy()
     frame[columns.time] = _as_datetime(frame[columns.time], columns.time, where)
     return frame
+
+
+# An integer time axis (steps 0, 1, 2, ... or years) is carried inside as days from 1970.
+INTEGER_EPOCH = pd.Timestamp("1970-01-01")
+MAX_INTEGER_TIME = 100_000  # |t| at most, so that the days stay within pandas' range
+
+
+def _is_integer(values: pd.Index | pd.Series) -> bool:
+    return pd.api.types.is_integer_dtype(values) and not isinstance(values, pd.MultiIndex)
+
+
+def has_integer_time(data: pd.DataFrame | pd.Series, columns: Columns) -> bool:
+    """Whether ``data``'s time axis is integer (a column, or the index of a wide frame)."""
+    if isinstance(data, pd.DataFrame) and columns.time in data.columns:
+        return _is_integer(data[columns.time])
+    return isinstance(data, (pd.DataFrame, pd.Series)) and _is_integer(data.index)
+
+
+def integers_to_times(values: object, name: str, where: str) -> pd.DatetimeIndex:
+    """Integer time steps as the timestamps that carry them inside (one day per unit)."""
+    steps = np.asarray(values, dtype=np.int64)
+    if steps.size and np.abs(steps).max() > MAX_INTEGER_TIME:
+        raise ValueError(
+            f"The integer time {name!r} of {where} reaches {int(np.abs(steps).max())}; "
+            f"integer time axes go up to +-{MAX_INTEGER_TIME:,}. Subtract the first value "
+            "(e.g. df[time] -= df[time].min()) or pass timestamps."
+        )
+    return INTEGER_EPOCH + pd.to_timedelta(steps, unit="D")
+
+
+def times_to_integers(values: object) -> np.ndarray:
+    """The integer steps behind timestamps made by :func:`integers_to_times`."""
+    days = (pd.DatetimeIndex(values) - INTEGER_EPOCH) // pd.Timedelta(days=1)
+    return np.asarray(days, dtype=np.int64)
 
 
 def _check_shape(data: pd.DataFrame, where: str) -> None:
@@ -93,13 +129,6 @@ def _check_time_index(index: pd.Index, where: str) -> None:
         raise ValueError(
             f"{where} has a PeriodIndex; convert it with df.to_timestamp() (or "
             "df.index = df.index.to_timestamp()) first."
-        )
-    if pd.api.types.is_integer_dtype(index) and not isinstance(index, pd.MultiIndex):
-        raise ValueError(
-            f"{where} has an integer index ({type(index).__name__}); ACMixForecaster needs "
-            "timestamps. Give it a DatetimeIndex, e.g. df.index = pd.date_range("
-            "'2000-01-01', periods=len(df), freq='D'), or pass a long frame with an id "
-            "and a datetime time column."
         )
 
 
@@ -126,12 +155,12 @@ def _as_datetime(values: pd.Series, name: str, where: str) -> pd.Series:
             f"The time column {name!r} of {where} holds periods; convert them with "
             f"df[{name!r}] = df[{name!r}].dt.to_timestamp() first."
         )
+    if _is_integer(values):
+        return pd.Series(integers_to_times(values, name, where), index=values.index, name=name)
     if pd.api.types.is_numeric_dtype(values):
         raise ValueError(
-            f"The time column {name!r} of {where} holds numbers ({values.dtype}), which "
-            "would be read as nanoseconds since 1970. Pass timestamps: e.g. "
-            f"df[{name!r}] = pd.Timestamp('2000-01-01') + pd.to_timedelta(df[{name!r}], "
-            "unit='D') for a daily integer step."
+            f"The time column {name!r} of {where} holds non-integer numbers "
+            f"({values.dtype}). Pass integers (a step index: 0, 1, 2, ...) or timestamps."
         )
     try:
         return pd.to_datetime(values)

@@ -8,6 +8,7 @@ keep the end of every series for ``predict``.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import astuple
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from acmix_ts.data.calendar import infer_freq
-from acmix_ts.data.frames import static_table
+from acmix_ts.data.frames import has_integer_time, static_table
 from acmix_ts.estimator.auto import context_candidates, infer_season_length
 from acmix_ts.estimator.conformal import MAX_WINDOWS, conformity_scores
 from acmix_ts.estimator.fitting import FitData, resolve_val_size
@@ -32,8 +33,13 @@ def fit_state(
     """Train ``estimator``'s network(s) on ``df``; see ``ACMixForecaster.fit``."""
     columns = estimator._columns()
     frame = validated_frame(df, columns, "df")
-    freq = infer_freq(frame, columns, estimator.freq, "df")
-    season = estimator.season_length or infer_season_length(freq)
+    integer = has_integer_time(df, columns)
+    given = estimator.freq
+    if isinstance(given, numbers.Integral) and not isinstance(given, bool):
+        given = f"{int(given)}D"  # an integer step: days inside (frames.integers_to_times)
+    freq = infer_freq(frame, columns, given, "df")
+    # An integer time axis has no calendar: no season unless one is given.
+    season = estimator.season_length or (1 if integer else infer_season_length(freq))
     lengths = frame.groupby(columns.id, sort=False).size()
     fixed = None if estimator.context_length == "auto" else int(estimator.context_length)
     val_size = resolve_val_size(lengths.to_numpy(), val_size, estimator.horizon, fixed)
@@ -97,6 +103,7 @@ def fit_state(
         context=np.stack([b[-max(m.context_length for m in result.members) :] for b in blocks]),
         cycles=found,
         next_phase=np.mod(phases + lengths.to_numpy(), found.season),
+        time_axis="integer" if integer else "datetime",
     )
     if val_size and state.quantiles is None:
         state.conformal_scores = calibration_scores(state, blocks, phases, val_size, estimator)

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from acmix_ts.data.frames import Columns
+from acmix_ts.data.frames import Columns, has_integer_time, times_to_integers
 from acmix_ts.data.native import from_pandas, library_of, to_pandas
 from acmix_ts.estimator.params import as_names, check_params
 from acmix_ts.estimator.state import FittedState
@@ -104,8 +104,10 @@ class ACMixForecaster(BaseEstimator):
         them to ``predict`` in ``futr_df``); constant per series.
     id_col, time_col, target_col : str
         Column names of the long frame; ``target_col`` may be a tuple (multivariate).
-    freq : str, optional
-        pandas frequency of the series; inferred when None.
+    freq : str or int, optional
+        pandas frequency of the series; inferred when None. An integer time axis (a
+        time column of ints, or a wide frame / Series with an integer index) takes an
+        int step (default: inferred) and gives integer times back.
     scaler : {"standard", None}, default="standard"
         Per-series standardisation fitted on the training part only.
     network_kwargs : dict, optional
@@ -307,7 +309,7 @@ class ACMixForecaster(BaseEstimator):
         self._check_fitted()
         frames = [to_pandas(x) for x in (df, futr_df, static_df)]
         forecast = predict(self, h, *frames, level, quantiles)
-        return from_pandas(forecast, self._library_of(df))
+        return self._answer(forecast, df)
 
     def make_future_dataframe(
         self, h: int | None = None, df: pd.DataFrame | pd.Series | None = None
@@ -320,7 +322,7 @@ class ACMixForecaster(BaseEstimator):
         from acmix_ts.estimator.predicting import future_frame
 
         self._check_fitted()
-        return from_pandas(future_frame(self, h, to_pandas(df)), self._library_of(df))
+        return self._answer(future_frame(self, h, to_pandas(df)), df)
 
     def get_missing_future(
         self, futr_df: pd.DataFrame, h: int | None = None, df: pd.DataFrame | None = None
@@ -364,12 +366,16 @@ class ACMixForecaster(BaseEstimator):
         """
         from acmix_ts.estimator.backtest import cross_validation
 
+        frame = to_pandas(df)
         cv = cross_validation(
-            self, to_pandas(df), n_windows, step_size, refit, h, static_df=to_pandas(static_df),
+            self, frame, n_windows, step_size, refit, h, static_df=to_pandas(static_df),
             val_size=val_size, level=level,
         )  # fmt: skip
-        self.state_.frame_library = library_of(df)  # fitted on df, as fit(df) would be
-        return from_pandas(cv, library_of(df))
+        # Fitted on df, as fit(df) would be: its time axis and library.
+        integer = has_integer_time(frame, self._columns())
+        self.state_.time_axis = "integer" if integer else "datetime"
+        self.state_.frame_library = library_of(df)
+        return self._answer(cv, df)
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
@@ -405,9 +411,14 @@ class ACMixForecaster(BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return "state_" in self.__dict__
 
-    def _library_of(self, df: Any) -> str:
-        """The output's frame library: ``df``'s, else that of the frame ``fit`` saw."""
-        return library_of(df) if df is not None else self.state_.frame_library
+    def _answer(self, frame: pd.DataFrame, df: Any) -> Any:
+        """An output frame as the user gave the input: integer times back, their library."""
+        if self.state_.time_axis == "integer":
+            for name in (self.time_col, "cutoff"):
+                if name in frame and not pd.api.types.is_integer_dtype(frame[name]):
+                    frame[name] = times_to_integers(frame[name])
+        library = library_of(df) if df is not None else self.state_.frame_library
+        return from_pandas(frame, library)
 
     def _check_fitted(self) -> None:
         check_is_fitted(self)

@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from acmix_ts.data.calendar import future_dates, infer_freq
-from acmix_ts.data.frames import static_table
+from acmix_ts.data.frames import integers_to_times, static_table
 from acmix_ts.estimator.conformal import context_scale, half_width
 from acmix_ts.estimator.prepare import Scaler, series_blocks, validated_frame
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
@@ -285,7 +285,10 @@ def future_block(
         rows = grouped.get(sid)
         if rows is None:
             rows = futr_df.iloc[:0]
-        times = pd.DatetimeIndex(pd.to_datetime(rows[columns.time]))
+        times = rows[columns.time]
+        if state.time_axis == "integer" and pd.api.types.is_integer_dtype(times):
+            times = integers_to_times(times, columns.time, "futr_df")
+        times = pd.DatetimeIndex(pd.to_datetime(times))
         if times.has_duplicates:
             raise ValueError(f"futr_df holds duplicated timestamps for series {sid!r}.")
         # Rows are matched on (id, time): their order does not matter, extra rows are ignored.

@@ -91,6 +91,9 @@ class FittedState:
         Per-series seasonal cycles of the targets, scaled units.
     next_phase : numpy.ndarray
         (n,) phase of the season at each series' first forecast step.
+    time_axis : str
+        ``"datetime"``, or ``"integer"`` for integer time steps (carried inside as days
+        from 1970 and given back as integers).
     frame_library : str
         The dataframe library of ``fit``'s input (``"pandas"``, ``"polars"``): ``predict``
         answers in it.
@@ -117,6 +120,7 @@ class FittedState:
     context: np.ndarray
     cycles: SeasonalCycles
     next_phase: np.ndarray
+    time_axis: str = "datetime"
     frame_library: str = "pandas"
 
     @property

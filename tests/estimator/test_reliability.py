@@ -114,17 +114,44 @@ def test_unnamed_series_works(tiny) -> None:
     assert list(forecast.columns) == ["unique_id", "ds", "ACMix"] and len(forecast) == 6
 
 
-def test_integer_and_period_time_axes_say_how_to_convert(panel, tiny) -> None:
-    with pytest.raises(ValueError, match=r"holds numbers.*nanoseconds.*pd.to_timedelta"):
-        _fit(tiny, panel.assign(ds=np.tile(np.arange(160), 3)))
-    with pytest.raises(ValueError, match=r"integer index \(RangeIndex\).*DatetimeIndex"):
-        _fit(tiny, pd.Series(np.arange(160.0)))
+def test_period_time_axes_say_how_to_convert(panel, tiny) -> None:
     periods = pd.Series(np.arange(160.0), index=pd.period_range("2000-01", periods=160, freq="M"))
     with pytest.raises(ValueError, match=r"PeriodIndex.*to_timestamp\(\)"):
         _fit(tiny, periods)
     long = panel.assign(ds=np.tile(pd.period_range("2000-01", periods=160, freq="M"), 3))
     with pytest.raises(ValueError, match=r"holds periods.*dt.to_timestamp\(\)"):
         _fit(tiny, long)
+    with pytest.raises(ValueError, match=r"non-integer numbers \(float64\)"):
+        _fit(tiny, panel.assign(ds=np.tile(np.arange(160.0), 3)))
+
+
+def test_integer_time_axis_works_and_comes_back_as_integers(panel, tiny, tmp_path) -> None:
+    steps = panel.assign(ds=np.tile(np.arange(160) * 5 + 1000, 3))
+    model = _fit(tiny, steps, freq=5)
+    forecast = model.predict()
+    assert forecast["ds"].dtype.kind == "i" and model.season_length_ == 1
+    assert forecast["ds"].tolist()[:6] == [1800, 1805, 1810, 1815, 1820, 1825]
+    by_dates = _fit(tiny, panel, season_length=1)  # the same model on a datetime axis
+    np.testing.assert_allclose(forecast["ACMix"], by_dates.predict()["ACMix"], rtol=1e-5)
+    assert _fit(tiny, steps).freq_ == model.freq_  # the step is inferred too
+    cv = model.cross_validation(steps, n_windows=2, step_size=6)
+    assert cv["cutoff"].dtype.kind == "i" and cv["ds"].dtype.kind == "i"
+    model.save(tmp_path / "int")  # now fitted up to the first cutoff (as neuralforecast)
+    loaded = ACMixForecaster.load(tmp_path / "int").predict()
+    pd.testing.assert_frame_equal(loaded, model.predict())
+    assert loaded["ds"].dtype.kind == "i"
+    ranged = _fit(tiny, pd.Series(np.sin(np.arange(160) / 3)))  # a RangeIndex Series
+    assert ranged.predict()["ds"].tolist()[:2] == [160, 161]
+    with pytest.raises(ValueError, match=r"integer time axes go up to"):
+        _fit(tiny, panel.assign(ds=np.tile(np.arange(160) + 1_700_000_000, 3)))
+
+
+def test_integer_time_axis_with_future_covariates(panel, tiny) -> None:
+    steps = panel.assign(ds=np.tile(np.arange(160), 3), x=np.tile(np.arange(160.0) % 5, 3))
+    model = _fit(tiny, steps, future_covariates=("x",))
+    futr = model.make_future_dataframe()
+    assert futr["ds"].tolist()[:2] == [160, 161]
+    assert np.isfinite(model.predict(futr_df=futr.assign(x=1.0))["ACMix"]).all()
 
 
 def test_empty_frame_and_duplicated_columns(panel, tiny) -> None:
