@@ -7,9 +7,13 @@ torch-only (no pandas, Lightning or scikit-learn); see docs/architecture.md.
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-__version__ = "0.1.0"
+try:  # the one version number is pyproject.toml's, read from the installed metadata
+    __version__ = version("acmix_ts")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 _LAZY = {
     "ACMixForecaster": "acmix_ts.estimator",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from acmix_ts.nn import FUSION_MODES
-from acmix_ts.training import LOSSES
+from acmix_ts.training.losses import LOSSES
 
 
 def _int_at_least(low: int) -> tuple[Callable[[Any], bool], str]:
