@@ -7,6 +7,7 @@ LTSF dataset (``--dataset ETTh1``) or stock tickers (``--tickers AAPL MSFT``).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -65,6 +66,13 @@ def _wide_to_long(wide: pd.DataFrame, time_col: str | None, targets: list[str] |
         raise ValueError(
             f"{where} has no column(s) {missing or 'with numbers'} to forecast; its columns "
             f"are {values[:20]}. Pass --target with some of them."
+        )
+    if not targets and len(chosen) > 1:  # say it: a wide file may hold columns not meant
+        shown = ", ".join(map(str, chosen[:10])) + (" ..." if len(chosen) > 10 else "")
+        print(
+            f"Forecasting all {len(chosen)} columns of {where} ({shown}); pick some with "
+            "--target COL ...",
+            file=sys.stderr,
         )
     long = wide.melt(id_vars=time_col, value_vars=chosen, var_name="unique_id", value_name="y")
     long = long.rename(columns={time_col: "ds"})

@@ -259,3 +259,11 @@ def test_output_to_stdout_and_parquet(tmp_path, long_csv, capsys) -> None:
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "f.parquet")[["ACMix"]], table[["ACMix"]], check_exact=False
     )
+
+
+def test_wide_file_says_which_columns_it_forecasts(tmp_path, capsys) -> None:
+    wide = make_long(3).pivot(index="date", columns="store", values="sales").reset_index()
+    path = tmp_path / "wide.csv"
+    wide.to_csv(path, index=False)
+    assert main(["forecast", str(path), *TINY, "-o", str(tmp_path / "f.csv")]) == 0
+    assert "Forecasting all 3 columns" in capsys.readouterr().err

@@ -26,7 +26,7 @@ from acmix_ts.estimator.predicting import (
     to_frame,
 )
 from acmix_ts.estimator.prepare import series_blocks
-from acmix_ts.estimator.seasonal import SeasonalCycles
+from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
 
 
 def refit_windows(n_windows: int, refit: bool | int) -> list[bool]:
@@ -121,8 +121,7 @@ def cross_validation(
             )
             results.append(_attach_actuals(forecast, lasts.rename("cutoff"), actual, columns))
         out = pd.concat(results, ignore_index=True)
-    first = [columns.id, columns.time, "cutoff", *columns.targets]
-    return out.loc[:, first + [c for c in out.columns if c not in first]]
+    return in_layout(out, columns)
 
 
 def batched_windows(
@@ -135,30 +134,72 @@ def batched_windows(
     ``fit`` saw, with their scalers and cycles); thousands of stride-1 windows take one
     forward pass instead of thousands of ``predict`` calls.
     """
+    starts = np.flatnonzero(position == 0)  # each series' first row in frame
+    pairs = [(i, int(cut[start])) for cut in cuts for i, start in enumerate(starts)]
+    return forecast_pairs(model, frame, pairs, h, level)
+
+
+def predict_insample(model: Any, df: Any, step_size: int, h: int | None) -> pd.DataFrame:
+    """Forecasts of every ``step_size``-th training window of ``df``'s series (fitted values).
+
+    Windows whose whole horizon lies in the data, the first with a full context.
+    """
+    h = model.horizon if h is None else h
+    if not isinstance(h, (int, np.integer)) or not 1 <= h <= model.horizon:
+        raise ValueError(f"h must be an int in [1, horizon={model.horizon}]. Got {h!r}.")
+    if not isinstance(step_size, (int, np.integer)) or step_size < 1:
+        raise ValueError(f"step_size must be an int >= 1. Got {step_size!r} instead.")
+    columns = model.state_.columns
+    frame = group_series(frame_to_long(df, columns, "df"), columns)
+    lengths = frame.groupby(columns.id, sort=False).size().to_numpy()
+    length = model.state_.context_length
+    pairs = [
+        (i, origin)
+        for i, n in enumerate(lengths)
+        for origin in range(length, int(n) - h + 1, step_size)
+    ]
+    if not pairs:
+        raise ValueError(
+            f"No series of df holds context_length_ + h = {length + h} rows: nothing to "
+            "forecast in sample."
+        )
+    return forecast_pairs(model, frame, pairs, h, None)
+
+
+def forecast_pairs(
+    model: Any, frame: pd.DataFrame, pairs: list[tuple[int, int]], h: int,
+    level: Sequence[float] | None,
+) -> pd.DataFrame:  # fmt: skip
+    """Forecast series ``i`` of ``frame`` from origin ``o`` (its first forecast row) for
+    every ``(i, o)`` in ``pairs``, in one batched pass; the long cross-validation layout.
+    """
     state = model.state_
     columns, length, horizon = state.columns, state.context_length, model.horizon
     blocks = series_blocks(frame, columns)
-    known = state.ids.get_indexer(pd.unique(frame[columns.id]))
-    starts = np.flatnonzero(position == 0)  # each series' first row in frame
-    fitted = cuts[0][starts]  # rows fit saw per series
-    pairs = [(i, int(cut[starts[i]])) for cut in cuts for i in range(len(blocks))]
-    rows = np.array([known[i] for i, _ in pairs])
-    origins = np.array([o for _, o in pairs])
-    if (origins < length).any():
+    ids = pd.unique(frame[columns.id])
+    known = state.ids.get_indexer(ids)
+    if (known < 0).any():
+        unseen = list(ids[known < 0][:3])
+        raise ValueError(f"Series {unseen} were not seen by fit; batched windows need them.")
+    if min(o for _, o in pairs) < length:
         raise ValueError(
             f"The first window's cutoff leaves fewer than context_length_={length} rows of "
             "history; use fewer windows or a smaller step_size."
         )
+    grouped = frame.groupby(columns.id, sort=False)[columns.time]
+    starts = np.concatenate([[0], np.cumsum([len(b) for b in blocks])[:-1]])
+    phases = first_phases(pd.DatetimeIndex(grouped.first()), state.freq, state.cycles.season)
+    series = np.array([i for i, _ in pairs])
+    origins = np.array([o for _, o in pairs])
+    rows = known[series]
     history = History(
         ids=state.ids[rows],
-        last_ds=pd.DatetimeIndex(frame[columns.time].iloc[[starts[i] + o - 1 for i, o in pairs]]),
+        last_ds=pd.DatetimeIndex(frame[columns.time].iloc[starts[series] + origins - 1]),
         context=np.stack([blocks[i][o - length : o] for i, o in pairs]),
         scaler=state.scaler.take(rows),
         static=state.static[rows],
         cycles=SeasonalCycles(state.cycles.season, state.cycles.cycles[rows]),
-        next_phase=np.mod(
-            state.next_phase[rows] - fitted[[i for i, _ in pairs]] + origins, state.cycles.season
-        ),
+        next_phase=np.mod(phases[series] + origins, state.cycles.season),
     )
     future = None
     if columns.future:
@@ -181,4 +222,10 @@ def batched_windows(
     out.insert(2, "cutoff", pd.Series(history.last_ds.repeat(h), index=out.index))
     for target in columns.targets:
         out[target] = observed[target].to_numpy()
-    return out
+    return in_layout(out, columns)
+
+
+def in_layout(out: pd.DataFrame, columns: Columns) -> pd.DataFrame:
+    """Columns in the backtest order: id, time, cutoff, target(s), then the forecasts."""
+    first = [columns.id, columns.time, "cutoff", *columns.targets]
+    return out.loc[:, first + [c for c in out.columns if c not in first]]

@@ -311,6 +311,22 @@ class ACMixForecaster(BaseEstimator):
         forecast = predict(self, h, *frames, level, quantiles)
         return self._answer(forecast, df)
 
+    def predict_insample(
+        self, df: pd.DataFrame | pd.Series, step_size: int = 1, h: int | None = None
+    ) -> pd.DataFrame:
+        """Fitted values: forecasts of the training windows of ``df``, neuralforecast-style.
+
+        Every ``step_size``-th window of each series whose ``h`` steps (default
+        ``horizon``) lie in ``df`` and whose context is full, in one batched pass. The
+        layout of :meth:`cross_validation`: ``id_col``, ``time_col``, ``cutoff``, the
+        target(s) and the forecast column(s). ``df`` is usually the frame given to
+        ``fit`` (the model keeps only the end of the series it was fitted on).
+        """
+        from acmix_ts.estimator.backtest import predict_insample
+
+        self._check_fitted()
+        return self._answer(predict_insample(self, to_pandas(df), step_size, h), df)
+
     def make_future_dataframe(
         self, h: int | None = None, df: pd.DataFrame | pd.Series | None = None
     ) -> pd.DataFrame:

@@ -93,3 +93,16 @@ def test_one_fit_backtest_is_predict_at_every_cutoff_and_stays_fitted(panel, tin
         for column in ("ACMix", "ACMix-lo-80", "ACMix-hi-80"):
             np.testing.assert_allclose(got[column], expected[column], rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(got["ds"], expected["ds"])
+
+
+def test_predict_insample_gives_the_fitted_values(fitted, panel) -> None:
+    insample = fitted.predict_insample(panel, step_size=6)
+    assert list(insample.columns) == ["unique_id", "ds", "cutoff", "y", "ACMix"]
+    per_series = (160 - 24 - 6) // 6 + 1  # origins 24, 30, ..., 154
+    assert len(insample) == 3 * per_series * 6
+    cutoff = insample["cutoff"].iloc[-1]
+    expected = fitted.predict(df=panel[panel["ds"] <= cutoff])
+    got = insample[insample["cutoff"] == cutoff].reset_index(drop=True)
+    np.testing.assert_allclose(got["ACMix"], expected["ACMix"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got["y"], panel.set_index(["unique_id", "ds"]).loc[
+        list(zip(got["unique_id"], got["ds"], strict=True)), "y"])  # fmt: skip
