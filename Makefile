@@ -39,6 +39,7 @@ bench-env:
 
 lint: setup
 	$(BIN)/ruff check acmix_ts tests benchmarks examples
+	$(BIN)/ruff format --check acmix_ts tests benchmarks examples
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache
