@@ -10,6 +10,7 @@ Shape: ``y_true``, ``y_pred``, ``lo``, ``hi``: any shape ``S`` (all equal); ``y_
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -370,3 +371,13 @@ def evaluate(
                     value = scorer(y_true, y_pred)
                 rows.append({id_col: uid, "model": model, "metric": name, "value": float(value)})
     return pd.DataFrame(rows, columns=[id_col, "model", "metric", "value"])
+
+
+def neg_mase_scorer(estimator: Any, df: Any, y: Any = None) -> float:
+    """scikit-learn scorer (``scoring=neg_mase_scorer``): ``estimator.score(df)``.
+
+    The negative MASE of the estimator's forecast of each series' last ``horizon``
+    steps (:meth:`acmix_ts.ACMixForecaster.score`); ``y`` is ignored (the targets are
+    in ``df``).
+    """
+    return float(estimator.score(df))

@@ -327,6 +327,19 @@ class ACMixForecaster(BaseEstimator):
         self._check_fitted()
         return self._answer(predict_insample(self, to_pandas(df), step_size, h), df)
 
+    def score(self, df: pd.DataFrame | pd.Series) -> float:
+        """Negative MASE of the forecast of the last ``horizon`` steps of every series.
+
+        ``predict`` from ``df`` without those steps; each series' MAE over them divided
+        by its in-sample seasonal naive MAE (:mod:`acmix_ts.estimator.scoring`), the
+        mean over series, negated (higher is better, for scikit-learn's model
+        selection; :func:`acmix_ts.metrics.neg_mase_scorer`).
+        """
+        from acmix_ts.estimator.scoring import holdout_score
+
+        self._check_fitted()
+        return holdout_score(self, to_pandas(df))
+
     def make_future_dataframe(
         self, h: int | None = None, df: pd.DataFrame | pd.Series | None = None
     ) -> pd.DataFrame:
