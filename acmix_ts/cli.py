@@ -42,6 +42,7 @@ examples:
   acmix-ts forecast wide.csv --time-col date --target OT   (wide file: one column per series)
   acmix-ts forecast --tickers AAPL MSFT --start 2020-01-01 --horizon 5 --save-model aapl_model
   acmix-ts backtest --dataset ETTh1 --n-windows 5 --refit --output cv.csv
+  acmix-ts tune --dataset ETTh1 --target OT --n-trials 20 --storage sqlite:///s.db --study-name s
   acmix-ts benchmark ltsf --smoke --datasets ETTh1    (other arguments go to the script;
   acmix-ts benchmark ltsf -- --help                    after --, all of them do)
 """
@@ -149,6 +150,35 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         fig = plot_forecast(frame, forecast, level=args.level, **_plot_names(names))
         fig.savefig(args.plot, dpi=120)
         _say(args, f"Wrote {args.plot}.")
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Search with Optuna on the input's validation windows; forecast with the best."""
+    check_outputs(args)
+    try:
+        from acmix_ts.tuning import AutoACMixForecaster, save_plots
+    except ImportError as err:
+        raise ValueError(f"tune needs Optuna: pip install acmix_ts[tuning] ({err}).") from err
+    frame, names = load_input(args)
+    fixed = {"id_col": names.id, "time_col": names.time, "target_col": names.target}
+    auto = AutoACMixForecaster(
+        horizon=args.horizon, n_trials=args.n_trials, timeout=args.timeout,
+        val_windows=args.val_windows, storage=args.storage, study_name=args.study_name,
+        random_state=args.seed, fixed=fixed,
+    ).fit(frame)  # fmt: skip
+    study = auto.study_
+    _say(args, f"{len(study.trials)} trials; best validation MASE {study.best_value:.4f}:")
+    _say(args, "  " + ", ".join(f"{k}={v}" for k, v in auto.best_params_.items()))
+    forecast = auto.predict()
+    write_table(forecast, args.output)
+    _say(args, f"Wrote {args.output} ({len(forecast)} rows).")
+    if args.save_model:
+        auto.save(args.save_model)
+        _say(args, f"Saved the best model to {args.save_model}/.")
+    if args.plots:
+        for path in save_plots(study, args.plots):
+            _say(args, f"Wrote {path}.")
     return 0
 
 
@@ -321,6 +351,24 @@ def build_parser() -> argparse.ArgumentParser:
     output = _add_output_args(forecast, "forecast.csv")
     output.add_argument("--save-model", metavar="DIR", help="save the fitted model there")
     forecast.set_defaults(func=cmd_forecast)
+
+    tune = commands.add_parser(
+        "tune", help="search the ACMix settings with Optuna, then forecast with the best",
+        **kinds,
+    )  # fmt: skip
+    _add_input_args(tune)
+    search = tune.add_argument_group("search (pip install acmix_ts[tuning])")
+    search.add_argument("--horizon", type=int, default=24, help="steps to forecast")
+    search.add_argument("--n-trials", type=int, default=20, help="trials of this run")
+    search.add_argument("--timeout", type=float, help="seconds for the search")
+    search.add_argument("--val-windows", type=int, default=2, help="validation windows")
+    search.add_argument("--storage", help="Optuna storage, e.g. sqlite:///acmix.db")
+    search.add_argument("--study-name", help="study name: resumes, or is shared by workers")
+    search.add_argument("--seed", type=int, default=0, help="random seed")
+    output = _add_output_args(tune, "forecast.csv")
+    output.add_argument("--save-model", metavar="DIR", help="save the best model there")
+    output.add_argument("--plots", metavar="DIR", help="save the study's plots there")
+    tune.set_defaults(func=cmd_tune, level=None)
 
     backtest = commands.add_parser(
         "backtest", help="rolling-origin backtest against the naive forecast", **kinds

@@ -19,7 +19,9 @@ as an estimator that refits the best setting on all the data.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -137,7 +139,12 @@ def tune(
         direction="minimize", sampler=sampler,
         pruner=pruner or optuna.pruners.MedianPruner(n_warmup_steps=2),
     )  # fmt: skip
-    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(ValueError,))
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
+    try:
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(ValueError,))
+    finally:
+        optuna.logging.set_verbosity(verbosity)
     return study
 
 
@@ -265,6 +272,35 @@ class AutoACMixForecaster(BaseEstimator):
 
         check_is_fitted(self)
         return self.best_estimator_
+
+
+def save_plots(study: Any, folder: str | os.PathLike) -> list[Path]:
+    """Optuna's optimisation history and parameter importances as PNGs in ``folder``.
+
+    Importances need at least two completed trials; with fewer only the history is
+    drawn. Returns the paths written.
+    """
+    import matplotlib
+    import optuna
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as plots
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    drawings = {"optimization_history.png": plots.plot_optimization_history}
+    if sum(t.state.name == "COMPLETE" for t in study.trials) >= 2:
+        drawings["param_importances.png"] = plots.plot_param_importances
+    written = []
+    for name, draw in drawings.items():
+        with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            axes = draw(study)
+        axes.figure.savefig(out / name, dpi=120, bbox_inches="tight")
+        plt.close(axes.figure)
+        written.append(out / name)
+    return written
 
 
 def _resolve(params: dict[str, Any], space: Mapping[str, tuple[Any, ...]], h: int) -> dict:

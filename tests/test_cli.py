@@ -267,3 +267,19 @@ def test_wide_file_says_which_columns_it_forecasts(tmp_path, capsys) -> None:
     wide.to_csv(path, index=False)
     assert main(["forecast", str(path), *TINY, "-o", str(tmp_path / "f.csv")]) == 0
     assert "Forecasting all 3 columns" in capsys.readouterr().err
+
+
+def test_tune_searches_then_forecasts_with_the_best(tmp_path, long_csv, capsys) -> None:
+    pytest.importorskip("optuna")
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    argv = ["tune", str(long_csv), "--id-col", "store", "--time-col", "date"]
+    argv += ["--target-col", "sales", "--horizon", "6", "--n-trials", "2"]
+    argv += ["--storage", url, "--study-name", "s", "-o", str(tmp_path / "f.csv")]
+    argv += ["--plots", str(tmp_path / "plots")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "2 trials; best validation MASE" in err and "fusion=" in err
+    assert len(pd.read_csv(tmp_path / "f.csv")) == 2 * 6
+    assert (tmp_path / "plots" / "optimization_history.png").is_file()
+    assert main(argv) == 0  # the study resumes: 2 more trials
+    assert "4 trials" in capsys.readouterr().err

@@ -75,3 +75,12 @@ def test_every_example_has_docstring_main_and_quick() -> None:
         assert text.startswith('"""'), path.name
         assert "def main(" in text and '__name__ == "__main__"' in text, path.name
         assert '"--quick"' in text, path.name
+
+
+def test_tuning(tmp_path, capsys) -> None:
+    pytest.importorskip("optuna")
+    pytest.importorskip("matplotlib")
+    load_example("tuning").main(["--quick", "--plots", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "2 trials; best validation MASE" in out and "test-day MASE" in out
+    assert (tmp_path / "optimization_history.png").is_file()
