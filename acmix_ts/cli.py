@@ -19,7 +19,7 @@ import acmix_ts
 from acmix_ts.cli_inputs import Names, load_input
 from acmix_ts.nn import FUSION_MODES
 
-BENCHMARKS = ("ltsf", "realworld", "peers", "stocks", "efficiency")
+BENCHMARKS = ("ltsf", "realworld", "peers", "stocks", "efficiency", "backtest_speed")
 # (flag, type, default, help); each is the ACMixForecaster parameter of the same name.
 # Flags of the model: None leaves the estimator's own default (automatic where it adapts).
 MODEL_OPTIONS = (
