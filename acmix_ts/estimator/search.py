@@ -184,8 +184,8 @@ def search(
         return fitted.module.best_val_loss if val_size else 0.0
 
     if val_size and estimator.trend == "auto":
-        best = min(tried, key=loss).candidate
-        plain = Candidate(best.context_length, best.seasonal, False)
+        leader = min(tried, key=loss).candidate
+        plain = Candidate(leader.context_length, leader.seasonal, False)
         tried.append(fit_candidate(estimator, data_for(plain.seasonal), plain, val_size))
     ranked = sorted(tried, key=loss)  # stable: ties keep the training order
     best = ranked[0]
