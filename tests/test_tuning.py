@@ -54,6 +54,9 @@ def test_bad_trials_are_pruned() -> None:
 
 def test_two_processes_share_one_sqlite_study(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'study.db'}"
+    # The storage's tables are made once, before the workers start (Optuna's recipe:
+    # two processes creating one SQLite schema at once can collide).
+    optuna.create_study(study_name="shared", storage=url, direction="minimize")
     script = (
         "from acmix_ts.tuning import tune; from tests.estimator.conftest import make_panel; "
         f"from tests.test_tuning import SPACE, FIXED; "
