@@ -416,7 +416,7 @@ class ACMixForecaster(BaseEstimator):
     @classmethod
     def load(cls, path: str | os.PathLike) -> ACMixForecaster:
         """Load an estimator saved by :meth:`save` (no code is executed)."""
-        from acmix_ts.estimator.persistence import load
+        from acmix_ts.estimator.loading import load
 
         return load(cls, path)
 
