@@ -17,16 +17,16 @@ from acmix_ts.data.calendar import future_dates
 from acmix_ts.data.frames import Columns, group_series
 from acmix_ts.data.frames import to_long as frame_to_long
 from acmix_ts.estimator.predicting import (
-    History,
     add_intervals,
     check_levels,
     conformal_widths,
     extra_quantiles,
     forecast_values,
+    origin_history,
     to_frame,
 )
 from acmix_ts.estimator.prepare import series_blocks
-from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
+from acmix_ts.estimator.seasonal import first_phases
 
 
 def refit_windows(n_windows: int, refit: bool | int) -> list[bool]:
@@ -191,24 +191,8 @@ def forecast_pairs(
     phases = first_phases(pd.DatetimeIndex(grouped.first()), state.freq, state.cycles.season)
     series = np.array([i for i, _ in pairs])
     origins = np.array([o for _, o in pairs])
-    rows = known[series]
-    history = History(
-        ids=state.ids[rows],
-        last_ds=pd.DatetimeIndex(frame[columns.time].iloc[starts[series] + origins - 1]),
-        context=np.stack([blocks[i][o - length : o] for i, o in pairs]),
-        scaler=state.scaler.take(rows),
-        static=state.static[rows],
-        cycles=SeasonalCycles(state.cycles.season, state.cycles.cycles[rows]),
-        next_phase=np.mod(phases[series] + origins, state.cycles.season),
-    )
-    future = None
-    if columns.future:
-        n_known = len(columns.future)
-        parts = []
-        for i, o in pairs:  # by position; the last rows repeat where the series ends
-            values = blocks[i][o : o + horizon, -n_known:]
-            parts.append(np.concatenate([values, np.repeat(values[-1:], horizon - len(values), 0)]))
-        future = np.stack(parts)
+    last_ds = pd.DatetimeIndex(frame[columns.time].iloc[starts[series] + origins - 1])
+    history, future = origin_history(state, blocks, known[series], phases, pairs, last_ds, horizon)
     levels = check_levels(level)
     conformal = levels is not None and state.quantiles is None
     extra = extra_quantiles(state, None if conformal else levels, None)

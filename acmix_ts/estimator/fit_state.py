@@ -20,7 +20,7 @@ from acmix_ts.data.frames import has_integer_time, static_table
 from acmix_ts.estimator.auto import context_candidates, infer_season_length
 from acmix_ts.estimator.conformal import MAX_WINDOWS, conformity_scores
 from acmix_ts.estimator.fitting import FitData, resolve_val_size
-from acmix_ts.estimator.predicting import History, forecast_values, network_context
+from acmix_ts.estimator.predicting import forecast_values, network_context, origin_history
 from acmix_ts.estimator.prepare import Scaler, StaticScaler, series_blocks, validated_frame
 from acmix_ts.estimator.search import first_candidates, search
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
@@ -121,7 +121,7 @@ def calibration_scores(
     the cycle, the covariates of the horizon), in standardised units.
     """
     horizon, length = estimator.horizon, state.context_length
-    n_y, n_known = len(state.columns.targets), len(state.columns.future)
+    n_y = len(state.columns.targets)
     pairs = [
         (i, origin)
         for i, block in enumerate(blocks)
@@ -132,21 +132,14 @@ def calibration_scores(
     if len(pairs) > MAX_WINDOWS:  # a seeded random subset
         keep = np.random.default_rng(0).choice(len(pairs), MAX_WINDOWS, replace=False)
         pairs = [pairs[k] for k in np.sort(keep)]
-    rows, origins = (np.array(column) for column in zip(*pairs, strict=True))
-    windows = np.stack([blocks[i][o - length : o + horizon] for i, o in pairs])
-    history = History(
-        ids=state.ids[rows],
-        last_ds=state.last_ds[rows],
-        context=windows[:, :length],
-        scaler=state.scaler.take(rows),
-        static=state.static[rows],
-        cycles=SeasonalCycles(state.cycles.season, state.cycles.cycles[rows]),
-        next_phase=np.mod(phases[rows] + origins, state.cycles.season),
+    rows = np.array([i for i, _ in pairs])  # the blocks are fit's series, in order
+    history, future = origin_history(
+        state, blocks, rows, phases, pairs, state.last_ds[rows], horizon
     )
-    future = windows[:, length:, windows.shape[2] - n_known :] if n_known else None
+    actual = np.stack([blocks[i][o : o + horizon, :n_y] for i, o in pairs])
     forecast = forecast_values(state, history, future, horizon)[..., 0]  # (n, H, C)
     mean, std = history.scaler.mean[:, None, :n_y], history.scaler.std[:, None, :n_y]
-    actual = (windows[:, length:, :n_y] - mean) / std
+    actual = (actual - mean) / std
     context = network_context(state, history, horizon)[0][:, :, :n_y]
     return conformity_scores(actual, (forecast - mean) / std, context)
 

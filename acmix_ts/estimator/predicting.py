@@ -241,6 +241,40 @@ def history_from(
     )
 
 
+def origin_history(
+    state: FittedState, blocks: list[np.ndarray], rows: np.ndarray, phases: np.ndarray,
+    pairs: list[tuple[int, int]], last_ds: pd.DatetimeIndex, horizon: int,
+) -> tuple[History, np.ndarray | None]:  # fmt: skip
+    """The history (and future covariates) of forecasting block ``i`` from origin ``o``.
+
+    One row per ``(i, o)`` of ``pairs``: the ``context_length`` steps before row ``o``
+    of ``blocks[i]``, the fitted series ``rows[k]``'s scaler, statics and cycle, the
+    phase ``phases[i] + o``, and the future covariates of rows ``o .. o + horizon`` (by
+    position; the last repeats where the block ends). Backtests, fitted values and the
+    conformal calibration forecast many origins in one pass through it.
+    """
+    length, season = state.context_length, state.cycles.season
+    series = np.array([i for i, _ in pairs])
+    origins = np.array([o for _, o in pairs])
+    history = History(
+        ids=state.ids[rows],
+        last_ds=last_ds,
+        context=np.stack([blocks[i][o - length : o] for i, o in pairs]),
+        scaler=state.scaler.take(rows),
+        static=state.static[rows],
+        cycles=SeasonalCycles(season, state.cycles.cycles[rows]),
+        next_phase=np.mod(phases[series] + origins, season),
+    )
+    n_known = len(state.columns.future)
+    if not n_known:
+        return history, None
+    parts = []
+    for i, o in pairs:
+        values = blocks[i][o : o + horizon, -n_known:]
+        parts.append(np.concatenate([values, np.repeat(values[-1:], horizon - len(values), 0)]))
+    return history, np.stack(parts)
+
+
 def static_for(
     state: FittedState, frame: pd.DataFrame, ids: pd.Index, known: np.ndarray,
     static_df: pd.DataFrame | None,
