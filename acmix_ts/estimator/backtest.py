@@ -16,17 +16,11 @@ import pandas as pd
 from acmix_ts.data.calendar import future_dates
 from acmix_ts.data.frames import Columns, group_series
 from acmix_ts.data.frames import to_long as frame_to_long
-from acmix_ts.estimator.predicting import (
-    add_intervals,
-    check_levels,
-    conformal_widths,
-    extra_quantiles,
-    forecast_values,
-    origin_history,
-    to_frame,
-)
+from acmix_ts.estimator.predicting import History, add_intervals, forecast_values, to_frame
 from acmix_ts.estimator.prepare import series_blocks
-from acmix_ts.estimator.seasonal import first_phases
+from acmix_ts.estimator.requests import check_h, check_levels, conformal_widths, extra_quantiles
+from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
+from acmix_ts.estimator.state import FittedState
 
 
 def refit_windows(n_windows: int, refit: bool | int) -> list[bool]:
@@ -80,9 +74,7 @@ def cross_validation(
 
     See :meth:`acmix_ts.ACMixForecaster.cross_validation`.
     """
-    h = estimator.horizon if h is None else h
-    if not isinstance(h, (int, np.integer)) or not 1 <= h <= estimator.horizon:
-        raise ValueError(f"h must be an int in [1, horizon={estimator.horizon}]. Got {h!r}.")
+    h = check_h(h, estimator.horizon)
     step_size = h if step_size is None else step_size
     for name, value in (("n_windows", n_windows), ("step_size", step_size)):
         if not isinstance(value, (int, np.integer)) or value < 1:
@@ -144,9 +136,7 @@ def predict_insample(model: Any, df: Any, step_size: int, h: int | None) -> pd.D
 
     Windows whose whole horizon lies in the data, the first with a full context.
     """
-    h = model.horizon if h is None else h
-    if not isinstance(h, (int, np.integer)) or not 1 <= h <= model.horizon:
-        raise ValueError(f"h must be an int in [1, horizon={model.horizon}]. Got {h!r}.")
+    h = check_h(h, model.horizon)
     if not isinstance(step_size, (int, np.integer)) or step_size < 1:
         raise ValueError(f"step_size must be an int >= 1. Got {step_size!r} instead.")
     columns = model.state_.columns
@@ -164,6 +154,40 @@ def predict_insample(model: Any, df: Any, step_size: int, h: int | None) -> pd.D
             "forecast in sample."
         )
     return forecast_pairs(model, frame, pairs, h, None)
+
+
+def origin_history(
+    state: FittedState, blocks: list[np.ndarray], rows: np.ndarray, phases: np.ndarray,
+    pairs: list[tuple[int, int]], last_ds: pd.DatetimeIndex, horizon: int,
+) -> tuple[History, np.ndarray | None]:  # fmt: skip
+    """The history (and future covariates) of forecasting block ``i`` from origin ``o``.
+
+    One row per ``(i, o)`` of ``pairs``: the ``context_length`` steps before row ``o``
+    of ``blocks[i]``, the fitted series ``rows[k]``'s scaler, statics and cycle, the
+    phase ``phases[i] + o``, and the future covariates of rows ``o .. o + horizon`` (by
+    position; the last repeats where the block ends). Backtests, fitted values and the
+    conformal calibration forecast many origins in one pass through it.
+    """
+    length, season = state.context_length, state.cycles.season
+    series = np.array([i for i, _ in pairs])
+    origins = np.array([o for _, o in pairs])
+    history = History(
+        ids=state.ids[rows],
+        last_ds=last_ds,
+        context=np.stack([blocks[i][o - length : o] for i, o in pairs]),
+        scaler=state.scaler.take(rows),
+        static=state.static[rows],
+        cycles=SeasonalCycles(season, state.cycles.cycles[rows]),
+        next_phase=np.mod(phases[series] + origins, season),
+    )
+    n_known = len(state.columns.future)
+    if not n_known:
+        return history, None
+    parts = []
+    for i, o in pairs:
+        values = blocks[i][o : o + horizon, -n_known:]
+        parts.append(np.concatenate([values, np.repeat(values[-1:], horizon - len(values), 0)]))
+    return history, np.stack(parts)
 
 
 def forecast_pairs(

@@ -18,9 +18,10 @@ import pandas as pd
 from acmix_ts.data.calendar import infer_freq
 from acmix_ts.data.frames import has_integer_time, static_table
 from acmix_ts.estimator.auto import context_candidates, infer_season_length
+from acmix_ts.estimator.backtest import origin_history
 from acmix_ts.estimator.conformal import MAX_WINDOWS, conformity_scores
 from acmix_ts.estimator.fitting import FitData, resolve_val_size
-from acmix_ts.estimator.predicting import forecast_values, network_context, origin_history
+from acmix_ts.estimator.predicting import forecast_values, network_context
 from acmix_ts.estimator.prepare import Scaler, StaticScaler, series_blocks, validated_frame
 from acmix_ts.estimator.search import first_candidates, search
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases

@@ -8,7 +8,6 @@ chunks of series; no Lightning Trainer is built.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +18,15 @@ import torch
 
 from acmix_ts.data.calendar import future_dates, infer_freq
 from acmix_ts.data.frames import integers_to_times, static_table
-from acmix_ts.estimator.conformal import context_scale, half_width
+from acmix_ts.estimator.conformal import context_scale
 from acmix_ts.estimator.prepare import Scaler, series_blocks, validated_frame
+from acmix_ts.estimator.requests import (
+    check_h,
+    check_levels,
+    check_rollable,
+    conformal_widths,
+    extra_quantiles,
+)
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
 from acmix_ts.estimator.state import FittedState, Member
 from acmix_ts.nn import NetworkInputs, forecast_in_chunks
@@ -45,17 +51,6 @@ class History:
         """The end of the training data."""
         return cls(state.ids, state.last_ds, state.context, state.scaler, state.static,
                    state.cycles, state.next_phase)  # fmt: skip
-
-
-def interval_quantiles(level: Sequence[float]) -> list[tuple[str, float]]:
-    """Column suffixes and quantiles of central intervals, e.g. 80 -> lo 0.1, hi 0.9."""
-    pairs = []
-    for value in level:
-        if not 0 < value < 100:
-            raise ValueError(f"level must hold numbers in (0, 100). Got {value!r}.")
-        lo = (100 - value) / 200
-        pairs += [(f"-lo-{value:g}", lo), (f"-hi-{value:g}", 1 - lo)]
-    return pairs
 
 
 def predict(
@@ -94,39 +89,6 @@ def predict(
     return add_intervals(state, frame, history, widths, model)
 
 
-# ---------------------------------------------------------------------- requests
-def check_h(h: Any, horizon: int, rolled: bool = False) -> int:
-    """``h`` as an int in [1, horizon] (None: the horizon); any h >= 1 when ``rolled``."""
-    if h is None:
-        return horizon
-    expected = "an int >= 1" if rolled else f"an int in [1, horizon={horizon}]"
-    if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
-        raise ValueError(f"h must be {expected}. Got {h!r} instead.")
-    if not rolled and h > horizon:
-        raise ValueError(
-            f"h must be {expected}. Got {h!r} instead. predict(h=...) rolls the forecast "
-            "further; here, fit with a larger horizon."
-        )
-    return int(h)
-
-
-def check_rollable(state: FittedState, horizon: int, h: int, levels: Any, quantiles: Any) -> None:
-    """``h > horizon`` feeds the point forecast back as history: say when it cannot."""
-    columns = state.columns
-    if columns.past or columns.future:
-        raise ValueError(
-            f"h={h} is longer than horizon={horizon}, and this model reads covariates "
-            f"({list(columns.past + columns.future)}) whose values after the first "
-            f"{horizon} steps it cannot know. Fit with horizon >= {h} instead."
-        )
-    if levels is not None or quantiles is not None:
-        raise ValueError(
-            f"Intervals and quantiles cover at most horizon={horizon} steps (h={h} rolls "
-            "the point forecast forward, with no calibrated spread). Ask for h <= "
-            f"{horizon} with level=..., or fit with horizon >= {h}."
-        )
-
-
 def rolled_forecast(state: FittedState, history: History, horizon: int, h: int) -> np.ndarray:
     """Forecast ``h`` steps by feeding each block of ``horizon`` point forecasts back.
 
@@ -146,55 +108,6 @@ def rolled_forecast(state: FittedState, history: History, horizon: int, h: int) 
             next_phase=np.mod(current.next_phase + horizon, current.cycles.season),
         )
     return np.concatenate(blocks, axis=1)[:, :h, :, None]
-
-
-def check_levels(level: Any) -> list[float] | None:
-    """``level`` as a list of floats in (0, 100), or None."""
-    if level is None:
-        return None
-    if isinstance(level, (str, bytes)) or not isinstance(level, Sequence | np.ndarray):
-        raise ValueError(
-            f"level must be a list of interval levels in percent, e.g. level=[80, 95]. "
-            f"Got {level!r} instead."
-        )
-    for value in level:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(
-                f"level must hold numbers in (0, 100), e.g. level=[80, 95]. Got {value!r} "
-                f"in {level!r}."
-            )
-    interval_quantiles(level)  # the range
-    return [float(value) for value in level]
-
-
-def extra_quantiles(
-    state: FittedState, level: Sequence[float] | None, quantiles: Sequence[float] | None
-) -> list[tuple[str, float]]:
-    """Column suffixes and trained quantiles asked for by ``level`` and ``quantiles``."""
-    wanted = interval_quantiles(level or ())
-    wanted += [(f"-q-{q:g}", float(q)) for q in quantiles or ()]
-    trained = state.quantiles or ()
-    for _, q in wanted:
-        if not any(abs(q - t) < 1e-9 for t in trained):
-            raise ValueError(
-                f"Quantile {q:g} was not trained (trained: {list(trained) or 'none'}). "
-                "Fit with loss='quantile' and quantiles=(...) that include it, e.g. "
-                "quantiles=(0.1, 0.5, 0.9) for level=[80]."
-            )
-    return wanted
-
-
-def conformal_widths(
-    state: FittedState, level: Sequence[float], h: int
-) -> list[tuple[float, np.ndarray]]:
-    """Half-widths (h, C) per level, in units of window scale x series std."""
-    if state.conformal_scores is None:
-        raise ValueError(
-            "level needs interval information this model does not have: it was fitted "
-            "with a point loss and no validation windows. Fit with val_size > 0 "
-            "(conformal intervals) or with loss='quantile'."
-        )
-    return [(float(v), half_width(state.conformal_scores, v)[:h]) for v in level]
 
 
 # ----------------------------------------------------------------------- history
@@ -239,40 +152,6 @@ def history_from(
         cycles=cycles,
         next_phase=np.mod(phases + sizes.to_numpy(), season),
     )
-
-
-def origin_history(
-    state: FittedState, blocks: list[np.ndarray], rows: np.ndarray, phases: np.ndarray,
-    pairs: list[tuple[int, int]], last_ds: pd.DatetimeIndex, horizon: int,
-) -> tuple[History, np.ndarray | None]:  # fmt: skip
-    """The history (and future covariates) of forecasting block ``i`` from origin ``o``.
-
-    One row per ``(i, o)`` of ``pairs``: the ``context_length`` steps before row ``o``
-    of ``blocks[i]``, the fitted series ``rows[k]``'s scaler, statics and cycle, the
-    phase ``phases[i] + o``, and the future covariates of rows ``o .. o + horizon`` (by
-    position; the last repeats where the block ends). Backtests, fitted values and the
-    conformal calibration forecast many origins in one pass through it.
-    """
-    length, season = state.context_length, state.cycles.season
-    series = np.array([i for i, _ in pairs])
-    origins = np.array([o for _, o in pairs])
-    history = History(
-        ids=state.ids[rows],
-        last_ds=last_ds,
-        context=np.stack([blocks[i][o - length : o] for i, o in pairs]),
-        scaler=state.scaler.take(rows),
-        static=state.static[rows],
-        cycles=SeasonalCycles(season, state.cycles.cycles[rows]),
-        next_phase=np.mod(phases[series] + origins, season),
-    )
-    n_known = len(state.columns.future)
-    if not n_known:
-        return history, None
-    parts = []
-    for i, o in pairs:
-        values = blocks[i][o : o + horizon, -n_known:]
-        parts.append(np.concatenate([values, np.repeat(values[-1:], horizon - len(values), 0)]))
-    return history, np.stack(parts)
 
 
 def static_for(
