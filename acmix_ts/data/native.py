@@ -78,3 +78,15 @@ def from_pandas(frame: pd.DataFrame, library: str) -> Any:
                 nw.col(name).dt.replace_time_zone("UTC").dt.convert_time_zone(str(dtype.tz))
             )
     return out.to_native()
+
+
+def as_given(frame: pd.DataFrame, df: Any, time_col: str, state: Any) -> Any:
+    """An output frame in the caller's terms: integer times back (``state.time_axis``), in
+    ``df``'s library (else that of the frame ``fit`` saw, ``state.frame_library``)."""
+    from acmix_ts.data.frames import times_to_integers
+
+    if state.time_axis == "integer":
+        for name in (time_col, "cutoff"):
+            if name in frame and not pd.api.types.is_integer_dtype(frame[name]):
+                frame[name] = times_to_integers(frame[name])
+    return from_pandas(frame, library_of(df) if df is not None else state.frame_library)

@@ -10,8 +10,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from acmix_ts.data.frames import Columns, has_integer_time, times_to_integers
-from acmix_ts.data.native import from_pandas, library_of, to_pandas
+from acmix_ts.data.frames import Columns, has_integer_time
+from acmix_ts.data.native import as_given, from_pandas, library_of, to_pandas
+from acmix_ts.estimator import backtest, loading, persistence, predicting, scoring
 from acmix_ts.estimator.params import as_names, check_params
 from acmix_ts.estimator.state import FittedState
 
@@ -174,42 +175,9 @@ class ACMixForecaster(BaseEstimator):
         trainer_kwargs: dict | None = None,
         progress_bar: bool = False,
     ):
-        self.horizon = horizon
-        self.context_length = context_length
-        self.patch_len = patch_len
-        self.d_model = d_model
-        self.n_heads = n_heads
-        self.n_blocks = n_blocks
-        self.window_size = window_size
-        self.kernel_size = kernel_size
-        self.fusion = fusion
-        self.dropout = dropout
-        self.season_length = season_length
-        self.seasonal = seasonal
-        self.trend = trend
-        self.n_models = n_models
-        self.loss = loss
-        self.quantiles = quantiles
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_steps = max_steps
-        self.max_epochs = max_epochs
-        self.early_stopping_patience = early_stopping_patience
-        self.attention_warmup_epochs = attention_warmup_epochs
-        self.compile = compile
-        self.random_state = random_state
-        self.past_covariates = past_covariates
-        self.future_covariates = future_covariates
-        self.static_covariates = static_covariates
-        self.id_col = id_col
-        self.time_col = time_col
-        self.target_col = target_col
-        self.freq = freq
-        self.scaler = scaler
-        self.network_kwargs = network_kwargs
-        self.trainer_kwargs = trainer_kwargs
-        self.progress_bar = progress_bar
+        # scikit-learn's contract: store every parameter under its own name, nothing else.
+        params = {k: v for k, v in locals().items() if k != "self" and not k.startswith("__")}
+        vars(self).update(params)
 
     # ----------------------------------------------------------------- fitting
     def _columns(self) -> Columns:
@@ -304,12 +272,10 @@ class ACMixForecaster(BaseEstimator):
             ``id_col``, ``time_col`` and the model column(s): ``ACMix`` for one target,
             ``ACMix_<target>`` for several.
         """
-        from acmix_ts.estimator.predicting import predict
-
         self._check_fitted()
         frames = [to_pandas(x) for x in (df, futr_df, static_df)]
-        forecast = predict(self, h, *frames, level, quantiles)
-        return self._answer(forecast, df)
+        forecast = predicting.predict(self, h, *frames, level, quantiles)
+        return as_given(forecast, df, self.time_col, self.state_)
 
     def predict_insample(
         self, df: pd.DataFrame | pd.Series, step_size: int = 1, h: int | None = None
@@ -322,10 +288,9 @@ class ACMixForecaster(BaseEstimator):
         target(s) and the forecast column(s). ``df`` is usually the frame given to
         ``fit`` (the model keeps only the end of the series it was fitted on).
         """
-        from acmix_ts.estimator.backtest import predict_insample
-
         self._check_fitted()
-        return self._answer(predict_insample(self, to_pandas(df), step_size, h), df)
+        fitted = backtest.predict_insample(self, to_pandas(df), step_size, h)
+        return as_given(fitted, df, self.time_col, self.state_)
 
     def score(self, df: pd.DataFrame | pd.Series) -> float:
         """Negative MASE of the forecast of the last ``horizon`` steps of every series.
@@ -335,10 +300,8 @@ class ACMixForecaster(BaseEstimator):
         mean over series, negated (higher is better, for scikit-learn's model
         selection; :func:`acmix_ts.metrics.neg_mase_scorer`).
         """
-        from acmix_ts.estimator.scoring import holdout_score
-
         self._check_fitted()
-        return holdout_score(self, to_pandas(df))
+        return scoring.holdout_score(self, to_pandas(df))
 
     def make_future_dataframe(
         self, h: int | None = None, df: pd.DataFrame | pd.Series | None = None
@@ -348,20 +311,18 @@ class ACMixForecaster(BaseEstimator):
         One row per series and step after the end of the training data (or of ``df``'s
         series), ``h`` steps (default ``horizon``); add the future covariate columns.
         """
-        from acmix_ts.estimator.predicting import future_frame
-
         self._check_fitted()
-        return self._answer(future_frame(self, h, to_pandas(df)), df)
+        future = predicting.future_frame(self, h, to_pandas(df))
+        return as_given(future, df, self.time_col, self.state_)
 
     def get_missing_future(
         self, futr_df: pd.DataFrame, h: int | None = None, df: pd.DataFrame | None = None
     ) -> pd.DataFrame:
         """The rows of :meth:`make_future_dataframe` that ``futr_df`` lacks (empty: none)."""
-        expected = to_pandas(self.make_future_dataframe(h, to_pandas(df)))
-        keys = [self.id_col, self.time_col]
-        given = to_pandas(futr_df)[keys].assign(_given=True)
-        merged = expected.merge(given, on=keys, how="left")
-        missing = expected[merged["_given"].isna().to_numpy()].reset_index(drop=True)
+        expected = to_pandas(self.make_future_dataframe(h, df))  # in the user's time axis
+        missing = predicting.missing_rows(
+            expected, to_pandas(futr_df), [self.id_col, self.time_col]
+        )
         return from_pandas(missing, library_of(futr_df))
 
     def cross_validation(
@@ -393,32 +354,27 @@ class ACMixForecaster(BaseEstimator):
             ``id_col``, ``time_col``, ``cutoff``, the target column(s) and the forecast
             column(s), one row per series, window and step.
         """
-        from acmix_ts.estimator.backtest import cross_validation
-
         frame = to_pandas(df)
-        cv = cross_validation(
+        cv = backtest.cross_validation(
             self, frame, n_windows, step_size, refit, h, static_df=to_pandas(static_df),
             val_size=val_size, level=level,
         )  # fmt: skip
         # Fitted on df, as fit(df) would be: its time axis and library.
-        integer = has_integer_time(frame, self._columns())
-        self.state_.time_axis = "integer" if integer else "datetime"
+        self.state_.time_axis = (
+            "integer" if has_integer_time(frame, self._columns()) else "datetime"
+        )
         self.state_.frame_library = library_of(df)
-        return self._answer(cv, df)
+        return as_given(cv, df, self.time_col, self.state_)
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
         """Save to a directory: JSON config and state, safetensors weights and arrays."""
-        from acmix_ts.estimator.persistence import save
-
-        save(self, path)
+        persistence.save(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ACMixForecaster:
         """Load an estimator saved by :meth:`save` (no code is executed)."""
-        from acmix_ts.estimator.loading import load
-
-        return load(cls, path)
+        return loading.load(cls, path)
 
     # ---------------------------------------------------------- fitted state
     def _set_state(self, state: FittedState) -> None:
@@ -439,15 +395,6 @@ class ACMixForecaster(BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return "state_" in self.__dict__
-
-    def _answer(self, frame: pd.DataFrame, df: Any) -> Any:
-        """An output frame as the user gave the input: integer times back, their library."""
-        if self.state_.time_axis == "integer":
-            for name in (self.time_col, "cutoff"):
-                if name in frame and not pd.api.types.is_integer_dtype(frame[name]):
-                    frame[name] = times_to_integers(frame[name])
-        library = library_of(df) if df is not None else self.state_.frame_library
-        return from_pandas(frame, library)
 
     def _check_fitted(self) -> None:
         check_is_fitted(self)

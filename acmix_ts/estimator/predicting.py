@@ -241,6 +241,13 @@ def future_frame(model: Any, h: int | None, df: Any, static_df: Any = None) -> p
     return frame
 
 
+def missing_rows(expected: pd.DataFrame, futr_df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The rows of ``expected`` that ``futr_df`` lacks, matched on ``keys``."""
+    given = futr_df[keys].assign(_given=True)
+    merged = expected.merge(given, on=keys, how="left")
+    return expected[merged["_given"].isna().to_numpy()].reset_index(drop=True)
+
+
 # ----------------------------------------------------------------------- forward
 def network_context(
     state: FittedState, history: History, horizon: int
