@@ -29,7 +29,7 @@ import pytorch_lightning as pl
 from sklearn.base import BaseEstimator
 
 from acmix_ts.estimator.forecaster import ACMixForecaster
-from acmix_ts.estimator.scoring import mean_mase
+from acmix_ts.estimator.scoring import before_tail, mean_mase
 from acmix_ts.nn import FUSION_MODES
 
 # name -> ("categorical", choices) | ("int", low, high) | ("float", low, high, log)
@@ -66,17 +66,15 @@ def suggest(trial: Any, space: Mapping[str, tuple[Any, ...]], horizon: int) -> d
                 f"search_space[{name!r}] must start with 'categorical', 'int' or 'float'. "
                 f"Got {spec!r}."
             )
-        if isinstance(value, str) and value.endswith("h") and value[:-1].isdigit():
-            value = int(value[:-1]) * horizon
-        params[name] = value
+        params[name] = in_steps(value, horizon)
     return params
 
 
-def validation_split(df: pd.DataFrame, id_col: str, length: int) -> pd.DataFrame:
-    """Every series without its last ``length`` rows (what a trial may train on)."""
-    position = df.groupby(id_col, sort=False).cumcount()
-    size = df.groupby(id_col, sort=False)[id_col].transform("size")
-    return df.loc[(position < size - length).to_numpy()]
+def in_steps(value: Any, horizon: int) -> Any:
+    """A choice like ``"2h"`` (two horizons) in steps; any other value as it is."""
+    if isinstance(value, str) and value.endswith("h") and value[:-1].isdigit():
+        return int(value[:-1]) * horizon
+    return value
 
 
 def tune(
@@ -131,7 +129,7 @@ def tune(
             trainer_kwargs={"callbacks": callbacks}, **params,
         )  # fmt: skip
         cv = model.cross_validation(df, n_windows=val_windows, step_size=horizon)
-        return mean_mase(cv, validation_split(df, id_col, tail), model)
+        return mean_mase(cv, df.loc[before_tail(df, id_col, tail)], model)
 
     sampler = optuna.samplers.TPESampler(seed=random_state)
     study = optuna.create_study(
@@ -304,9 +302,4 @@ def save_plots(study: Any, folder: str | os.PathLike) -> list[Path]:
 
 
 def _resolve(params: dict[str, Any], space: Mapping[str, tuple[Any, ...]], h: int) -> dict:
-    out = {}
-    for name, value in params.items():
-        if isinstance(value, str) and value.endswith("h") and value[:-1].isdigit():
-            value = int(value[:-1]) * h
-        out[name] = value
-    return {k: v for k, v in out.items() if k in space}
+    return {k: in_steps(v, h) for k, v in params.items() if k in space}

@@ -39,13 +39,18 @@ def mean_mase(forecast: pd.DataFrame, history: pd.DataFrame, model: Any) -> floa
     return float(np.nanmean(values))
 
 
+def before_tail(frame: pd.DataFrame, id_col: str, length: int) -> np.ndarray:
+    """Rows of ``frame`` before the last ``length`` of their series (a boolean mask)."""
+    position = frame.groupby(id_col, sort=False).cumcount()
+    size = frame.groupby(id_col, sort=False)[id_col].transform("size")
+    return (position < size - length).to_numpy()
+
+
 def holdout_score(model: Any, df: Any) -> float:
     """``-MASE`` of ``predict`` from ``df`` without its last ``horizon`` steps, on them."""
     columns = model.state_.columns
     frame = group_series(to_long(df, columns, "df"), columns)
-    position = frame.groupby(columns.id, sort=False).cumcount()
-    size = frame.groupby(columns.id, sort=False)[columns.id].transform("size")
-    keep = (position < size - model.horizon).to_numpy()
+    keep = before_tail(frame, columns.id, model.horizon)
     history, future = frame.loc[keep], frame.loc[~keep]
     forecast = model.predict(df=history).drop(columns=[columns.time])
     forecast[columns.targets[0]] = future[columns.targets[0]].to_numpy()
