@@ -123,7 +123,7 @@ def tune(
 
     def objective(trial: Any) -> float:
         params = {**fixed, **suggest(trial, space, horizon)}
-        callbacks = [_Reporter(trial)]
+        callbacks = [TrialReporter(trial)]
         model = ACMixForecaster(
             horizon=horizon, random_state=random_state,
             trainer_kwargs={"callbacks": callbacks}, **params,
@@ -146,7 +146,7 @@ def tune(
     return study
 
 
-class _Reporter(pl.Callback):
+class TrialReporter(pl.Callback):
     """Lightning callback: the validation loss to the trial after every epoch; prunes."""
 
     def __init__(self, trial: Any) -> None:
