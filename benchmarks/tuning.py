@@ -94,7 +94,8 @@ def run_ltsf(trials: int, train_windows: int, seed: int) -> None:
         spec, overrides = ltsf_spec(params, seed, train_windows)
         result = run(spec, splits, overrides)
         record = {"row": row, "params": params, "study": study.study_name,
-                  "trials": len(study.trials), "train_windows": train_windows, **result}  # fmt: skip
+                  "trials": len(study.trials), "train_windows": train_windows,
+                  **result}  # fmt: skip
         print(json.dumps(record), flush=True)
         with LTSF_RUNS.open("a") as handle:
             handle.write(json.dumps(record) + "\n")
@@ -127,10 +128,9 @@ def report() -> Path:
                      f"{chosen.get('fusion', '')} | {others} |")  # fmt: skip
     both = {k: v for k, v in mase.items()
             if all((k[0], m) in mase for m in MODELS)}  # fmt: skip
-    overall = aggregate(both)
+    overall = {m: a["geomean_relative_mase"] for m, a in aggregate(both).items()}
     lines += ["", "Geometric mean over the datasets where all three ran: "
-              + ", ".join(f"{m} {_cell(overall.get(m, {}).get('geomean_relative_mase'))}" for m in MODELS)
-              + ".", ""]  # fmt: skip
+              + ", ".join(f"{m} {_cell(overall.get(m))}" for m in MODELS) + ".", ""]  # fmt: skip
     lines += ltsf_lines()
     write_results(RESULTS, "tuning", lines,
                          {"realworld": {f"{m}|{d}": v for (d, m), v in relative.items()},
@@ -151,8 +151,10 @@ def ltsf_lines() -> list[str]:
              "| row | val MSE | test MSE | test MAE | epochs | seconds | settings |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in records:
-        lines.append(f"| {r['row']} | {r['val_mse']:.4f} | {r['mse']:.4f} | {r['mae']:.4f} | "
-                     f"{r['epochs']} | {r['seconds']:.0f} | {r['params'] or 'defaults'} |")
+        lines.append(
+            f"| {r['row']} | {r['val_mse']:.4f} | {r['mse']:.4f} | {r['mae']:.4f} | "
+            f"{r['epochs']} | {r['seconds']:.0f} | {r['params'] or 'defaults'} |"
+        )
     return lines
 
 
