@@ -8,7 +8,7 @@ TORCH ?= torch==2.13.0
 # The shared datasets sit beside the repository in development and CI.
 export ACMIX_TS_DATA ?= $(abspath ../shared/datasets)
 
-.PHONY: setup demo test test-all lint bench-env clean
+.PHONY: setup demo test test-all lint typecheck docs check bench-env clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,5 +41,15 @@ lint: setup
 	$(BIN)/ruff check acmix_ts tests benchmarks examples
 	$(BIN)/ruff format --check acmix_ts tests benchmarks examples
 
+typecheck: setup
+	$(BIN)/mypy
+
+# The documentation site (mkdocs + Material + mkdocstrings), offline, warnings as errors.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# What CI runs (.ci/run): lint, types, the docs, then the README's test command.
+check: lint typecheck docs test
+
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache .mypy_cache site
