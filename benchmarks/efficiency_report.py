@@ -255,7 +255,9 @@ NOTES = (
 )
 
 
-def build_report(out_dir: Path, name: str, results: dict[str, Any], meta: dict[str, Any]) -> None:
+def build_report(
+    out_dir: Path, name: str, results: dict[str, Any], meta: dict[str, Any], echo: bool = True
+) -> None:
     """Summarise the measurements and write ``name.md`` and ``name.json`` to ``out_dir``."""
     s = meta["settings"]
     summary = summarise(results["rows"], s)
@@ -273,4 +275,5 @@ def build_report(out_dir: Path, name: str, results: dict[str, Any], meta: dict[s
     lines += ["## How to read it", "", NOTES]
     payload = {**meta, "summary": summary, "exponents": fits, "compile": speedups, **results}
     write_results(out_dir, name, lines, payload)
-    print("\n".join(lines))
+    if echo:
+        print("\n".join(lines))

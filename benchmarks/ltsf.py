@@ -100,8 +100,11 @@ def execute(args: argparse.Namespace, runs_file: Path) -> None:
         )
 
 
-def report(runs_file: Path, out_dir: Path, wall: float) -> None:
-    """Write ltsf.md and ltsf.json from every run recorded so far."""
+def report(runs_file: Path, out_dir: Path, wall: float, info: dict | None = None) -> None:
+    """Write ltsf.md and ltsf.json from every run recorded so far.
+
+    ``info``: the machine of the last invocation (default: this one).
+    """
     runs = read_runs(runs_file)
     fixed = averages(runs, "L96")
     searched = averages(select_lookback_rows(runs), "searched")
@@ -133,7 +136,7 @@ def report(runs_file: Path, out_dir: Path, wall: float) -> None:
     ]  # fmt: skip
     (out_dir / "ltsf.md").write_text("\n".join(lines) + "\n")
     payload = {
-        "machine": machine(), "last_invocation_wall_seconds": wall,
+        "machine": info or machine(), "last_invocation_wall_seconds": wall,
         "L96": {f"{m}|{d}": v for (m, d), v in fixed.items()},
         "searched": {f"{m}|{d}": v for (m, d), v in searched.items()},
     }  # fmt: skip

@@ -34,8 +34,9 @@ CANDIDATES: dict[str, dict] = {
 }
 
 
-def write_report(runs_file: Path) -> Path:
-    """Render every tuning record of ``runs_file`` as a Markdown table beside it."""
+def write_report(runs_file: Path, out_dir: Path | None = None) -> Path:
+    """Render every tuning record of ``runs_file`` as a Markdown table (beside it, or in
+    ``out_dir``)."""
     records = [json.loads(line) for line in runs_file.read_text().splitlines() if line.strip()]
     lines = [
         "# Tuning ACMix's defaults on the validation split (test never read)", "",
@@ -55,7 +56,7 @@ def write_report(runs_file: Path) -> Path:
     missing = [name for name in CANDIDATES if name not in tried]
     if missing:
         lines += ["", f"Not run yet (CPU time): {', '.join(missing)}."]
-    out = runs_file.with_suffix(".md")
+    out = (out_dir or runs_file.parent) / runs_file.with_suffix(".md").name
     out.write_text("\n".join(lines) + "\n")
     return out
 

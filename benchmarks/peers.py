@@ -236,12 +236,21 @@ def machine() -> dict:
     return info
 
 
-def report(runs_file: Path, out_dir: Path, wall: float) -> None:
-    """Write peers.md and peers.json from every run recorded so far."""
+def report(
+    runs_file: Path,
+    out_dir: Path,
+    wall: float,
+    info: dict | None = None,
+    ltsf_runs: Path = RESULTS / "ltsf_runs.jsonl",
+) -> None:
+    """Write peers.md and peers.json from every run recorded so far.
+
+    ``info``: the machine and versions of the last invocation (default: this one's).
+    """
     runs = read_runs(runs_file)
     summary = summarise(runs)
-    info = machine() | {"versions": versions()}
-    lines = report_lines(runs, summary, harness_rows(RESULTS / "ltsf_runs.jsonl"), info)
+    info = info or machine() | {"versions": versions()}
+    lines = report_lines(runs, summary, harness_rows(ltsf_runs), info)
     payload = {
         "machine": info, "last_invocation_wall_seconds": wall,
         "summary": {f"{t}|{m}": {k: v for k, v in row.items() if k != "runs"}

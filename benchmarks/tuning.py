@@ -24,7 +24,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks._measure import environment, write_results
+from benchmarks._measure import write_results
 from benchmarks.ltsf_protocol import RunSpec, load_splits, run
 from benchmarks.realworld_report import aggregate, cells, relative_mase, select
 
@@ -105,9 +105,9 @@ def _lines(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
-def report() -> Path:
-    """``tuning.md`` / ``tuning.json`` from the recorded runs of both parts."""
-    runs = [json.loads(line) for line in _lines(REALWORLD_DIR / "realworld_runs.jsonl")]
+def report(source: Path = RESULTS, out: Path = RESULTS) -> Path:
+    """``tuning.md`` / ``tuning.json`` in ``out`` from the runs recorded in ``source``."""
+    runs = [json.loads(line) for line in _lines(source / "tuning" / "realworld_runs.jsonl")]
     table = cells(select(runs, "test"))
     mase = {k: v["mase"] for k, v in table.items()}
     relative = relative_mase(mase)
@@ -131,16 +131,15 @@ def report() -> Path:
     overall = {m: a["geomean_relative_mase"] for m, a in aggregate(both).items()}
     lines += ["", "Geometric mean over the datasets where all three ran: "
               + ", ".join(f"{m} {_cell(overall.get(m))}" for m in MODELS) + ".", ""]  # fmt: skip
-    lines += ltsf_lines()
-    write_results(RESULTS, "tuning", lines,
-                         {"realworld": {f"{m}|{d}": v for (d, m), v in relative.items()},
-                          "ltsf": [json.loads(x) for x in _lines(LTSF_RUNS)],
-                          "machine": environment()})  # fmt: skip
-    return RESULTS / "tuning.md"
+    ltsf_runs = [json.loads(line) for line in _lines(source / LTSF_RUNS.name)]
+    lines += ltsf_lines(ltsf_runs)
+    write_results(out, "tuning", lines,
+                  {"realworld": {f"{m}|{d}": v for (d, m), v in relative.items()},
+                   "ltsf": ltsf_runs})  # fmt: skip
+    return out / "tuning.md"
 
 
-def ltsf_lines() -> list[str]:
-    records = [json.loads(line) for line in _lines(LTSF_RUNS)]
+def ltsf_lines(records: list[dict]) -> list[str]:
     if not records:
         return ["## ETTh1 H=96", "", "Not run yet."]
     lines = ["## ETTh1 H=96 (L=96, multivariate, channel-independent)", "",
