@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import acmix_ts
 from acmix_ts.cli_commands import (
@@ -112,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=versions)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    kinds = {"formatter_class": _Formatter, "epilog": EPILOG}
+    kinds: dict[str, Any] = {"formatter_class": _Formatter, "epilog": EPILOG}
 
     forecast = commands.add_parser(
         "forecast", help="train on all the data and forecast what comes next", **kinds

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import pandas as pd
 
@@ -155,7 +156,13 @@ def cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plot_names(names: Names) -> dict[str, str]:
+class _PlotNames(TypedDict):
+    id_col: str
+    time_col: str
+    target_col: str
+
+
+def _plot_names(names: Names) -> _PlotNames:
     return {"id_col": names.id, "time_col": names.time, "target_col": names.target}
 
 

@@ -50,7 +50,9 @@ def _time_column(table: pd.DataFrame, time_col: str | None, where: str) -> str:
     return found
 
 
-def _wide_to_long(wide: pd.DataFrame, time_col: str | None, targets: list[str] | None, where):
+def _wide_to_long(
+    wide: pd.DataFrame, time_col: str | None, targets: list[str] | None, where: str
+) -> tuple[pd.DataFrame, Names]:
     time_col = _time_column(wide, time_col, where)
     values = [c for c in wide.columns if c != time_col]
     text = [c for c in values if not pd.api.types.is_numeric_dtype(wide[c])]

@@ -290,7 +290,9 @@ def _check_no_nan(df: pd.DataFrame, columns: Sequence[str], id_col: str) -> None
             )
 
 
-def _train_series(train_df: pd.DataFrame | None, uid: object, id_col: str, target_col: str):
+def _train_series(
+    train_df: pd.DataFrame | None, uid: object, id_col: str, target_col: str
+) -> np.ndarray:
     if train_df is None:
         raise ValueError("The 'mase' metric needs the training data: pass train_df=...")
     values = train_df.loc[train_df[id_col] == uid, target_col].to_numpy(dtype=float)

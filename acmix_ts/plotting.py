@@ -14,15 +14,21 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from acmix_ts.metrics import INTERVAL_MARKERS
 
+if TYPE_CHECKING:  # matplotlib is optional; torch is imported when a network is run
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from torch import nn
 
-def _pyplot():
+
+def _pyplot() -> ModuleType:
     """Import pyplot, choosing Agg when no display is available and none was chosen."""
     try:
         import matplotlib
@@ -68,7 +74,9 @@ def _levels(frame: pd.DataFrame, model: str, level: Sequence[float] | None) -> l
     return sorted(found, key=float, reverse=True)
 
 
-def _pick_ids(frame: pd.DataFrame, id_col: str, ids: Sequence[Any] | None, max_series: int):
+def _pick_ids(
+    frame: pd.DataFrame, id_col: str, ids: Sequence[Any] | None, max_series: int
+) -> list[Any]:
     available = list(pd.unique(frame[id_col]))
     if ids is None:
         return available[:max_series]
@@ -78,7 +86,7 @@ def _pick_ids(frame: pd.DataFrame, id_col: str, ids: Sequence[Any] | None, max_s
     return list(ids)
 
 
-def _axes(plt, n: int, ax):
+def _axes(plt: ModuleType, n: int, ax: Any) -> tuple[Figure, list[Axes]]:
     if ax is not None:
         return ax.figure, [ax] * n
     fig, axes = plt.subplots(n, 1, figsize=(9, 2.6 * n), squeeze=False, layout="constrained")
@@ -97,7 +105,7 @@ def plot_forecast(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
-):
+) -> Figure:
     """Plot the end of each series, its forecast and the forecast's interval bands.
 
     Parameters
@@ -159,7 +167,7 @@ def plot_backtest(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
-):
+) -> Figure:
     """Plot every backtest window's forecast against the actual values, cutoffs marked.
 
     Parameters
@@ -206,7 +214,7 @@ def plot_backtest(
     return fig
 
 
-def _run_network(network, batch: Any) -> None:
+def _run_network(network: nn.Module, batch: Any) -> None:
     """One no-grad forward pass of ``network`` on a tensor, tuple or dict of tensors."""
     import torch
 
@@ -266,7 +274,7 @@ def fusion_weights_of(
     return [{k: v.float().numpy() for k, v in block.items()} for block in weights]
 
 
-def _token_heat_map(fig, axis, weights: list[dict[str, np.ndarray]]) -> None:
+def _token_heat_map(fig: Figure, axis: Axes, weights: list[dict[str, np.ndarray]]) -> None:
     """Attention share alpha / (alpha + beta) per block and token, mean over samples."""
     from matplotlib.ticker import MaxNLocator
 
@@ -294,7 +302,7 @@ def plot_fusion_weights(
     *,
     futr_df: pd.DataFrame | None = None,
     static_df: pd.DataFrame | None = None,
-):
+) -> Figure:
     """Show how much each ACMix block leaned on attention and on convolution.
 
     Top: per block, the mean attention weight (alpha) and convolution weight (beta) of

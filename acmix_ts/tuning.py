@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pytorch_lightning as pl
@@ -283,11 +283,15 @@ def save_plots(study: Any, folder: str | os.PathLike) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
     from optuna.visualization import matplotlib as plots
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    drawings = {"optimization_history.png": plots.plot_optimization_history}
+    drawings: dict[str, Callable[..., Axes]] = {
+        "optimization_history.png": plots.plot_optimization_history
+    }
     if sum(t.state.name == "COMPLETE" for t in study.trials) >= 2:
         drawings["param_importances.png"] = plots.plot_param_importances
     written = []
@@ -295,8 +299,9 @@ def save_plots(study: Any, folder: str | os.PathLike) -> list[Path]:
         with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             axes = draw(study)
-        axes.figure.savefig(out / name, dpi=120, bbox_inches="tight")
-        plt.close(axes.figure)
+        figure = cast(Figure, axes.figure)  # Optuna draws on a new figure, not a subfigure
+        figure.savefig(out / name, dpi=120, bbox_inches="tight")
+        plt.close(figure)
         written.append(out / name)
     return written
 

@@ -148,8 +148,11 @@ def budget_cost_line(ltsf_runs: Path) -> list[str]:
     if not full:
         return []
     r = full[-1]
-    return ["", f"The budget's cost: the default trained on every window (`ltsf_runs.jsonl`, "
-            f"seed 0) reached val MSE {r['val_mse']:.4f}, test MSE {r['mse']:.4f}."]
+    return [
+        "",
+        f"The budget's cost: the default trained on every window (`ltsf_runs.jsonl`, "
+        f"seed 0) reached val MSE {r['val_mse']:.4f}, test MSE {r['mse']:.4f}.",
+    ]
 
 
 def ltsf_lines(records: list[dict]) -> list[str]:

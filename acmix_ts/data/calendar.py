@@ -56,7 +56,7 @@ def _is_trading_days(times: pd.DatetimeIndex) -> bool:
     return share <= TRADING_DAY_HOLES and runs.max() <= TRADING_DAY_MAX_RUN
 
 
-def _gap_error(sid, times: pd.DatetimeIndex, where: str) -> ValueError | None:
+def _gap_error(sid: object, times: pd.DatetimeIndex, where: str) -> ValueError | None:
     """An error naming the longest hole of a weekday series with too long a hole."""
     if not _on_weekdays(times):
         return None
@@ -109,7 +109,12 @@ def infer_freq(frame: pd.DataFrame, columns: Columns, freq: str | None, where: s
     return str(freq)
 
 
-def _irregular(frame: pd.DataFrame, columns: Columns, detail, where: str) -> ValueError:
+def _irregular(
+    frame: pd.DataFrame,
+    columns: Columns,
+    detail: tuple[object, pd.DatetimeIndex, pd.DatetimeIndex, object] | None,
+    where: str,
+) -> ValueError:
     hint = (
         "Resample it to a regular step (e.g. df.set_index(ds).resample('h').mean() per "
         "series, then fill the gaps), or pass freq= when pandas cannot infer it."

@@ -60,7 +60,7 @@ def _attach_actuals(
 
 
 def cross_validation(
-    estimator,
+    estimator: Any,
     df: pd.DataFrame | pd.Series,
     n_windows: int = 1,
     step_size: int | None = None,
@@ -220,7 +220,7 @@ def forecast_pairs(
     levels = check_levels(level)
     conformal = levels is not None and state.quantiles is None
     extra = extra_quantiles(state, None if conformal else levels, None)
-    widths = conformal_widths(state, levels, h) if conformal else []
+    widths = conformal_widths(state, levels, h) if conformal and levels is not None else []
     forecast = forecast_values(state, history, future, horizon)[:, :h]
     out = to_frame(state, history, forecast, extra, model.model_name)
     out = add_intervals(state, out, history, widths, model)

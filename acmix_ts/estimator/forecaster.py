@@ -177,7 +177,7 @@ class ACMixForecaster(BaseEstimator):
     ):
         # scikit-learn's contract: store every parameter under its own name, nothing else.
         params = {k: v for k, v in locals().items() if k != "self" and not k.startswith("__")}
-        vars(self).update(params)
+        self.__dict__.update(params)
 
     # ----------------------------------------------------------------- fitting
     def _columns(self) -> Columns:
@@ -273,8 +273,8 @@ class ACMixForecaster(BaseEstimator):
             ``ACMix_<target>`` for several.
         """
         self._check_fitted()
-        frames = [to_pandas(x) for x in (df, futr_df, static_df)]
-        forecast = predicting.predict(self, h, *frames, level, quantiles)
+        history, future, static = (to_pandas(x) for x in (df, futr_df, static_df))
+        forecast = predicting.predict(self, h, history, future, static, level, quantiles)
         return as_given(forecast, df, self.time_col, self.state_)
 
     def predict_insample(

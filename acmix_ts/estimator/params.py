@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from acmix_ts.nn import FUSION_MODES
 from acmix_ts.training.losses import LOSSES
 
+# The numbers ABCs declare only < and <= in typeshed, so the checked values are compared
+# as the int / float they stand for.
+
 
 def _int_at_least(low: int) -> tuple[Callable[[Any], bool], str]:
     def ok(value: Any) -> bool:
-        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            return False
+        return cast(int, value) >= low
 
     return ok, f"an int >= {low}"
 
@@ -21,7 +26,8 @@ def _float_in(low: float, high: float, closed_low: bool) -> tuple[Callable[[Any]
     def ok(value: Any) -> bool:
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             return False
-        return (value >= low if closed_low else value > low) and value < high
+        number = cast(float, value)
+        return (number >= low if closed_low else number > low) and number < high
 
     bracket = "[" if closed_low else "("
     return ok, f"a float in {bracket}{low}, {high})"
@@ -65,7 +71,7 @@ def _quantiles() -> tuple[Callable[[Any], bool], str]:
         return (
             isinstance(value, (tuple, list))
             and len(value) > 0
-            and all(isinstance(q, numbers.Real) and 0 < q < 1 for q in value)
+            and all(isinstance(q, numbers.Real) and 0 < cast(float, q) < 1 for q in value)
         )
 
     return ok, "None or a non-empty tuple of floats in (0, 1)"

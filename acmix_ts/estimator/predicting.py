@@ -75,7 +75,7 @@ def predict(
         check_rollable(state, model.horizon, h, levels, quantiles)
     conformal = levels is not None and state.quantiles is None
     extra = extra_quantiles(state, None if conformal else levels, quantiles)
-    widths = conformal_widths(state, levels, h) if conformal else []
+    widths = conformal_widths(state, levels, h) if conformal and levels is not None else []
     if df is None:
         history = History.of(state)
     else:
@@ -96,7 +96,8 @@ def rolled_forecast(state: FittedState, history: History, horizon: int, h: int) 
     """
     trained = list(state.quantiles or (0.5,))
     median = trained.index(0.5) if 0.5 in trained else 0
-    blocks, current = [], history
+    blocks: list[np.ndarray] = []
+    current = history
     while sum(b.shape[1] for b in blocks) < h:
         point = forecast_values(state, current, None, horizon)[..., median]  # (n, H, C)
         blocks.append(point)

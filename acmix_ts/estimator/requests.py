@@ -16,7 +16,7 @@ from acmix_ts.estimator.conformal import half_width
 from acmix_ts.estimator.state import FittedState
 
 
-def interval_quantiles(level: Sequence[float]) -> list[tuple[str, float]]:
+def interval_quantiles(level: Sequence[float] | np.ndarray) -> list[tuple[str, float]]:
     """Column suffixes and quantiles of central intervals, e.g. 80 -> lo 0.1, hi 0.9."""
     pairs = []
     for value in level:

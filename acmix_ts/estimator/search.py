@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from torch import nn
@@ -208,5 +208,5 @@ def search(
 
 
 def _member(fitted: Fitted, network: nn.Module) -> Member:
-    config = network.config.to_dict()  # every ACMixConfig field, as the network has it
+    config = cast(ACMixConfig, network.config).to_dict()  # every field, as the network has it
     return Member(network.cpu().eval(), config, fitted.data.cycles.season > 1)

@@ -85,11 +85,13 @@ class ACMix1d(nn.Module):
         batch, n_tokens, _ = qkv.shape
         qkv = qkv.view(batch, n_tokens, 3, self.n_heads, self.head_dim)  # (B, T, 3, N, hd)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # 3 x (B, N, T, hd)
+        assert self.attention is not None  # built unless fusion='conv'
         out = self.attention(q, k, v)  # (B, N, T, hd)
         return out.transpose(1, 2).reshape(batch, n_tokens, self.d_model)  # (B, T, d)
 
     def conv_path(self, qkv: Tensor) -> Tensor:
         """Shift convolution on the shared projections. Shape: (B, T, 3d) -> (B, T, d)."""
+        assert self.shift_conv is not None  # built unless fusion='attention'
         if not self.conv_fp32:
             return self.shift_conv(qkv)
         with torch.autocast(device_type=qkv.device.type, enabled=False):

@@ -36,6 +36,9 @@ class WindowAttention(nn.Module):
     Shape: q, k, v (B, N, T, hd) -> (B, N, T, hd).
     """
 
+    relative_bias_table: nn.Parameter | None  # (2W - 1, N); None for full attention
+    relative_index: Tensor | None  # buffer (W, W); None for full attention
+
     def __init__(self, n_heads: int, window_size: int | None = 8, shifted: bool = False) -> None:
         super().__init__()
         if window_size is not None and window_size < 1:
@@ -74,6 +77,8 @@ class WindowAttention(nn.Module):
 
         Shape: -> (N, size, size); entry [h, i, j] = table[W - 1 + i - j, h].
         """
+        # Only with a window_size (full attention has no table).
+        assert self.relative_index is not None and self.relative_bias_table is not None
         index = self.relative_index[:size, :size]  # (size, size)
         return self.relative_bias_table[index].permute(2, 0, 1)  # (N, size, size)
 

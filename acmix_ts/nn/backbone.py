@@ -21,6 +21,7 @@ Shape: y (B, L, C), past (B, L, Cp), future (B, L+H, Cf), static (B, S) -> (B, H
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -54,9 +55,10 @@ class FutureCovariateMap(nn.Module):
 
     def reset_parameters(self) -> None:
         nn.init.zeros_(self.linear.weight)
-        self.mlp[0].reset_parameters()
-        nn.init.trunc_normal_(self.mlp[2].weight, std=0.02)
-        nn.init.zeros_(self.mlp[2].bias)
+        first, last = cast(nn.Linear, self.mlp[0]), cast(nn.Linear, self.mlp[2])
+        first.reset_parameters()
+        nn.init.trunc_normal_(last.weight, std=0.02)
+        nn.init.zeros_(last.bias)
 
     def forward(self, future: Tensor) -> Tensor:
         return self.linear(future) + self.mlp(future)
@@ -192,13 +194,15 @@ class PatchForecastNetwork(nn.Module):
         config = self.config
         NetworkInputs(y, past_covariates, future_covariates, static).check(config)
         length = config.context_length
-        stats = None
+        stats: tuple[Tensor, Tensor] | None = None
         if self.revin is not None:
             y, stats = self.revin(y)  # (B, L, C)
         context, future_horizon = [], None
         if config.n_past_covariates:
+            assert past_covariates is not None  # required by check() above
             context.append(self._normalise(past_covariates))  # (B, L, Cp)
         if config.n_future_covariates:
+            assert future_covariates is not None  # required by check() above
             future = self._normalise(future_covariates)  # (B, L + H, Cf)
             context.append(future[:, :length])  # (B, L, Cf)
             future_horizon = future[:, length:]  # (B, H, Cf)
@@ -210,7 +214,9 @@ class PatchForecastNetwork(nn.Module):
         out = self.head(tokens, future_horizon)  # (B, H, C, Q)
         if self.linear_path is not None:
             out = out + self.linear_path(y)  # y is RevIN-normalised here
-        return self.revin.inverse(out, stats) if self.revin is not None else out
+        if self.revin is None or stats is None:  # stats is set whenever revin is
+            return out
+        return self.revin.inverse(out, stats)
 
     def no_weight_decay(self) -> set[str]:
         """Names of parameters to train WITHOUT weight decay.

@@ -33,6 +33,8 @@ class DLinear(nn.Module):
     moving_average : int
         Kernel of the moving average (odd).
 
+    Notes
+    -----
     Shape: y (B, L, C) -> (B, H, C, Q).
     """
 
@@ -107,6 +109,8 @@ class NaiveForecaster(nn.Module):
 class SelfAttention(nn.Module):
     """Plain multi-head self-attention over the whole sequence (no position bias).
 
+    Notes
+    -----
     Shape: x (B, T, d) -> (B, T, d).
     """
 
@@ -128,6 +132,8 @@ class SelfAttention(nn.Module):
 class LearnedPosition(nn.Module):
     """Learned absolute position embedding added to the tokens (std 0.02 at init).
 
+    Notes
+    -----
     Shape: x (B, T, d) -> (B, T, d).
     """
 
@@ -149,6 +155,8 @@ class PatchTSTNetwork(PatchForecastNetwork):
     same width (``d_model``, ``n_heads``, ``ffn_ratio``) and a learned absolute position
     embedding. ``window_size``, ``kernel_size``, ``fusion`` and ``conv_fp32`` are ignored.
 
+    Notes
+    -----
     Shape: y (B, L, C), past (B, L, Cp), future (B, L+H, Cf), static (B, S) -> (B, H, C, Q).
     """
 

@@ -13,6 +13,8 @@ from .acmix import ACMix1d
 class FeedForward(nn.Module):
     """Pointwise MLP d -> ratio*d -> d with GELU.
 
+    Notes
+    -----
     Shape: x (B, T, d) -> (B, T, d).
     """
 
@@ -41,6 +43,8 @@ class PreNormBlock(nn.Module):
     dropout : float
         Dropout on both residual branches and inside the feed-forward.
 
+    Notes
+    -----
     Shape: x (B, T, d) -> (B, T, d).
     """
 
@@ -81,6 +85,8 @@ class ACMixBlock(PreNormBlock):
     conv_fp32 : bool
         Keep the convolution path in fp32 under autocast.
 
+    Notes
+    -----
     Shape: x (B, T, d) -> (B, T, d).
     """
 

@@ -6,11 +6,13 @@ Shape: the members' inputs -> (B, H, C, Q), the element-wise median over members
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import Tensor, nn
 
 from .config import ACMixConfig
+from .network import ACMixNetwork
 
 
 class MedianEnsemble(nn.Module):
@@ -27,6 +29,9 @@ class MedianEnsemble(nn.Module):
         Networks with the same ``config``.
     """
 
+    config: ACMixConfig
+    members: nn.ModuleList
+
     def __init__(self, members: Sequence[nn.Module]) -> None:
         super().__init__()
         if not members:
@@ -35,7 +40,7 @@ class MedianEnsemble(nn.Module):
         if len(configs) != 1:
             raise ValueError("Every member of a MedianEnsemble must have the same config.")
         self.members = nn.ModuleList(members)
-        self.config: ACMixConfig = members[0].config
+        self.config = cast(ACMixConfig, members[0].config)
 
     def forward(
         self,
@@ -53,13 +58,17 @@ class MedianEnsemble(nn.Module):
     @property
     def n_tokens(self) -> int:
         """Tokens per sequence of every member."""
-        return self.members[0].n_tokens
+        return self._member(0).n_tokens
 
     def fusion_weights(self) -> list[dict[str, Tensor]]:
         """The first member's fusion weights of its last forward pass (see ACMixNetwork)."""
-        return self.members[0].fusion_weights()
+        return self._member(0).fusion_weights()
 
     def set_attention_scale(self, scale: float) -> None:
         """Scale the attention path of every member (see ACMixNetwork)."""
         for member in self.members:
-            member.set_attention_scale(scale)
+            cast(ACMixNetwork, member).set_attention_scale(scale)
+
+    def _member(self, k: int) -> ACMixNetwork:
+        # The estimator ensembles ACMixNetworks; ModuleList items are typed as nn.Module.
+        return cast(ACMixNetwork, self.members[k])

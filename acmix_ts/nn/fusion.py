@@ -19,6 +19,8 @@ Shape: x (B, T, d), attn (B, T, d) or None, conv (B, T, d) or None -> (B, T, d).
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import Tensor, nn
 
@@ -67,6 +69,7 @@ class ScalarFusion(Fusion):
             "attention": alpha.detach().clone(),
             "conv": self.beta.detach().clone(),
         }
+        assert attn is not None and conv is not None  # ACMix1d builds both paths here
         return alpha * attn + self.beta * conv
 
 
@@ -86,9 +89,10 @@ class GateFusion(Fusion):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        self.gate[0].reset_parameters()
-        nn.init.trunc_normal_(self.gate[2].weight, std=0.02)
-        nn.init.zeros_(self.gate[2].bias)
+        first, last = cast(nn.Linear, self.gate[0]), cast(nn.Linear, self.gate[2])
+        first.reset_parameters()
+        nn.init.trunc_normal_(last.weight, std=0.02)
+        nn.init.zeros_(last.bias)
 
     def forward(
         self, x: Tensor, attn: Tensor | None, conv: Tensor | None, attention_scale: float = 1.0
@@ -97,6 +101,7 @@ class GateFusion(Fusion):
         alpha = weights[:, 0] * attention_scale  # (B,)
         beta = weights[:, 1]  # (B,)
         self.last_weights = {"attention": alpha.detach(), "conv": beta.detach()}
+        assert attn is not None and conv is not None  # ACMix1d builds both paths here
         return alpha[:, None, None] * attn + beta[:, None, None] * conv
 
 
@@ -122,6 +127,7 @@ class TokenGateFusion(Fusion):
         alpha = weights[..., 0] * attention_scale  # (B, T)
         beta = weights[..., 1]  # (B, T)
         self.last_weights = {"attention": alpha.detach(), "conv": beta.detach()}
+        assert attn is not None and conv is not None  # ACMix1d builds both paths here
         return alpha.unsqueeze(-1) * attn + beta.unsqueeze(-1) * conv
 
 
@@ -140,6 +146,7 @@ class AttentionOnlyFusion(Fusion):
             "attention": torch.tensor(float(attention_scale)),
             "conv": torch.tensor(0.0),
         }
+        assert attn is not None  # ACMix1d builds the attention path here
         return attn * attention_scale
 
 
@@ -155,6 +162,7 @@ class ConvOnlyFusion(Fusion):
         self, x: Tensor, attn: Tensor | None, conv: Tensor | None, attention_scale: float = 1.0
     ) -> Tensor:
         self.last_weights = {"attention": torch.tensor(0.0), "conv": torch.tensor(1.0)}
+        assert conv is not None  # ACMix1d builds the convolution path here
         return conv
 
 

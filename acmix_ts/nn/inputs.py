@@ -41,7 +41,7 @@ class NetworkInputs(NamedTuple):
     def shapes(config: Any, batch_size: int) -> dict[str, tuple[int, ...]]:
         """Name -> shape of every input the network of ``config`` takes, in order."""
         length, horizon = config.context_length, config.horizon
-        shapes = {"y": (batch_size, length, config.n_targets)}
+        shapes: dict[str, tuple[int, ...]] = {"y": (batch_size, length, config.n_targets)}
         if config.n_past_covariates:
             shapes["past_covariates"] = (batch_size, length, config.n_past_covariates)
         if config.n_future_covariates:

@@ -5,6 +5,8 @@ Shape: y (B, L, C), past (B, L, Cp), future (B, L+H, Cf), static (B, S) -> (B, H
 
 from __future__ import annotations
 
+from typing import cast
+
 from torch import Tensor
 
 from .acmix import ACMix1d
@@ -27,6 +29,8 @@ class ACMixNetwork(PatchForecastNetwork):
     config : ACMixConfig
         Sizes and options.
 
+    Notes
+    -----
     Shape: y (B, L, C), past_covariates (B, L, Cp), future_covariates (B, L+H, Cf),
     static (B, S) -> (B, H, C, Q), in the units of ``y``.
 
@@ -57,7 +61,7 @@ class ACMixNetwork(PatchForecastNetwork):
 
     def mixers(self) -> list[ACMix1d]:
         """The ACMix1d token mixer of every block, in order."""
-        return [block.mixer for block in self.blocks]
+        return [cast(ACMix1d, block.mixer) for block in self.blocks]  # blocks: ACMixBlock
 
     def set_attention_scale(self, scale: float) -> None:
         """Multiply the attention path of every block by ``scale`` in [0, 1] (warm-up).

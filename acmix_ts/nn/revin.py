@@ -31,6 +31,8 @@ def instance_standardise(
     x_norm, loc, scale : Tensor
         ``x_norm = (x - loc) / scale`` with ``loc`` and ``scale`` of shape (B, 1, C).
 
+    Notes
+    -----
     Shape: x (B, L, C) -> (B, L, C), (B, 1, C), (B, 1, C).
     """
     context = x if n_context is None else x[:, :n_context]
@@ -58,6 +60,8 @@ class RevIN(nn.Module):
         Relative variance term of :func:`instance_standardise` (and the guard of the
         division by the affine weight).
 
+    Notes
+    -----
     Shape: forward x (B, L, C) -> (B, L, C); inverse y (B, H, C, *) -> (B, H, C, *).
 
     Examples

@@ -36,6 +36,8 @@ class QuantileLoss(nn.Module):
     Shape: forecast (B, H, C, Q), target (B, H, C) -> scalar.
     """
 
+    quantiles: torch.Tensor  # buffer, (Q,)
+
     def __init__(self, quantiles: Sequence[float]):
         super().__init__()
         self.register_buffer("quantiles", torch.tensor(list(quantiles), dtype=torch.float32))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.utilities.types import OptimizerConfig, OptimizerLRSchedulerConfig
 from torch import nn
 
-from acmix_ts.nn import NetworkInputs
+from acmix_ts.nn import ACMixConfig, NetworkInputs
 from acmix_ts.training.losses import make_loss
 
 
@@ -54,7 +55,8 @@ def split_decay(network: nn.Module) -> tuple[list[nn.Parameter], list[nn.Paramet
     lists in ``no_weight_decay()`` (e.g. relative-position bias tables) get none.
     """
     skip = set(getattr(network, "no_weight_decay", lambda: ())())
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for name, param in network.named_parameters():
         if not param.requires_grad:
             continue
@@ -107,7 +109,8 @@ class ForecastingModule(pl.LightningModule):
         return self._network_call()(*NetworkInputs.from_batch(batch, self.network.config))
 
     def _step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        target = batch["y"][:, self.network.config.context_length :]  # (B, H, C)
+        config = cast(ACMixConfig, self.network.config)  # checked in __init__
+        target = batch["y"][:, config.context_length :]  # (B, H, C)
         return self.loss_fn(self(batch), target)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
@@ -128,10 +131,11 @@ class ForecastingModule(pl.LightningModule):
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         warmup = self.training_config.attention_warmup_epochs
-        if warmup and hasattr(self.network, "set_attention_scale"):
+        set_scale = getattr(self.network, "set_attention_scale", None)
+        if warmup and set_scale is not None:
             per_epoch = max(int(self.trainer.num_training_batches), 1)
             progress = (self.current_epoch * per_epoch + batch_idx) / (warmup * per_epoch)
-            self.network.set_attention_scale(min(1.0, progress))
+            set_scale(min(1.0, progress))
 
     def on_validation_epoch_end(self) -> None:
         if self.trainer.sanity_checking or "val_loss" not in self.trainer.callback_metrics:
@@ -211,10 +215,11 @@ class ForecastingModule(pl.LightningModule):
         self._best_state = None
         self._compiled_forward = None  # predict runs the plain network
         warmup = self.training_config.attention_warmup_epochs
-        if warmup and hasattr(self.network, "set_attention_scale"):
-            self.network.set_attention_scale(1.0)
+        set_scale = getattr(self.network, "set_attention_scale", None)
+        if warmup and set_scale is not None:
+            set_scale(1.0)
 
-    def configure_optimizers(self) -> dict[str, Any]:
+    def configure_optimizers(self) -> OptimizerConfig | OptimizerLRSchedulerConfig:
         decay, no_decay = split_decay(self.network)
         optimizer = torch.optim.AdamW(
             [

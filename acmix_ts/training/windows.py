@@ -11,8 +11,9 @@ Shape: a batch holds ``y`` (B, L + H, C), ``past_covariates`` (B, L, Cp),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -41,7 +42,7 @@ class SeriesArrays:
     static: np.ndarray | None = None
 
 
-def _concat(parts: Sequence[np.ndarray | None], n_steps: Sequence[int]) -> np.ndarray:
+def _concat(parts: Sequence[np.ndarray | None], n_steps: Sequence[int] | np.ndarray) -> np.ndarray:
     """Concatenate per-series (T_i, k) arrays; a missing array becomes (T_i, 0)."""
     filled = [
         np.zeros((n, 0), np.float32) if part is None else np.asarray(part, np.float32)
@@ -154,7 +155,9 @@ def make_loader(
         shuffle=shuffle and sampler is None,
         sampler=sampler,
         drop_last=False,
-        collate_fn=keep_batch,
+        # torch types collate_fn as taking a list of samples; with ``__getitems__`` it gets
+        # the batch dict that method returns.
+        collate_fn=cast(Callable[[list[Any]], Any], keep_batch),
         num_workers=num_workers,
         pin_memory=pin_memory,
         persistent_workers=num_workers > 0,
