@@ -8,7 +8,6 @@ H=96 against fp32's.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from benchmarks._measure import environment, write_results
@@ -43,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", f"bf16 against fp32 validation MSE at H=96: {ratio:.3f}x."]
     payload = {"device": device, "ltsf_wall_seconds": args.ltsf_wall,
                "total_wall_seconds": args.total_wall, "runs": fp32 + bf16}  # fmt: skip
-    write_results(args.out, "gpu", lines, json.loads(json.dumps(payload, default=str)))
+    write_results(args.out, "gpu", lines, payload)
     print("\n".join(lines))
     return 0
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from benchmarks._measure import write_results
 from benchmarks.ltsf_protocol import RunSpec, load_splits, run
+from benchmarks.ltsf_report import read_runs
 from benchmarks.realworld_report import aggregate, cells, relative_mase, select
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -87,7 +88,7 @@ def run_ltsf(trials: int, train_windows: int, seed: int) -> None:
     finished = sum(t.state.is_finished() for t in study.trials)
     if finished < trials:
         study.optimize(objective, n_trials=trials - finished)
-    done = {r["row"] for r in map(json.loads, _lines(LTSF_RUNS))}
+    done = {r["row"] for r in read_runs(LTSF_RUNS)}
     for row, params in (("default", {}), ("tuned", study.best_params)):
         if row in done:
             continue
@@ -101,13 +102,9 @@ def run_ltsf(trials: int, train_windows: int, seed: int) -> None:
             handle.write(json.dumps(record) + "\n")
 
 
-def _lines(path: Path) -> list[str]:
-    return [line for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-
-
 def report(source: Path = RESULTS, out: Path = RESULTS) -> Path:
     """``tuning.md`` / ``tuning.json`` in ``out`` from the runs recorded in ``source``."""
-    runs = [json.loads(line) for line in _lines(source / "tuning" / "realworld_runs.jsonl")]
+    runs = read_runs(source / "tuning" / "realworld_runs.jsonl")
     table = cells(select(runs, "test"))
     mase = {k: v["mase"] for k, v in table.items()}
     relative = relative_mase(mase)
@@ -131,7 +128,7 @@ def report(source: Path = RESULTS, out: Path = RESULTS) -> Path:
     overall = {m: a["geomean_relative_mase"] for m, a in aggregate(both).items()}
     lines += ["", "Geometric mean over the datasets where all three ran: "
               + ", ".join(f"{m} {_cell(overall.get(m))}" for m in MODELS) + ".", ""]  # fmt: skip
-    ltsf_runs = [json.loads(line) for line in _lines(source / LTSF_RUNS.name)]
+    ltsf_runs = read_runs(source / LTSF_RUNS.name)
     lines += ltsf_lines(ltsf_runs) + budget_cost_line(source / "ltsf_runs.jsonl")
     write_results(out, "tuning", lines,
                   {"realworld": {f"{m}|{d}": v for (d, m), v in relative.items()},
@@ -141,7 +138,7 @@ def report(source: Path = RESULTS, out: Path = RESULTS) -> Path:
 
 def budget_cost_line(ltsf_runs: Path) -> list[str]:
     """What the † budget costs the default: its full-data runs (seed 0) in ``ltsf_runs``."""
-    full = [r for r in map(json.loads, _lines(ltsf_runs))
+    full = [r for r in read_runs(ltsf_runs)
             if (r["table"], r["model"], r["dataset"], r["horizon"], r["seed"])
             == ("L96", "ACMix", "ETTh1", 96, 0)
             and not r.get("overrides") and not r.get("train_windows")]  # fmt: skip

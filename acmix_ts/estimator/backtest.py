@@ -18,7 +18,7 @@ from acmix_ts.data.frames import Columns, group_series
 from acmix_ts.data.frames import to_long as frame_to_long
 from acmix_ts.estimator.predicting import History, add_intervals, forecast_values, to_frame
 from acmix_ts.estimator.prepare import series_blocks
-from acmix_ts.estimator.requests import check_h, check_levels, conformal_widths, extra_quantiles
+from acmix_ts.estimator.requests import check_h, check_levels, interval_columns
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
 from acmix_ts.estimator.state import FittedState
 
@@ -218,9 +218,7 @@ def forecast_pairs(
     last_ds = pd.DatetimeIndex(frame[columns.time].iloc[starts[series] + origins - 1])
     history, future = origin_history(state, blocks, known[series], phases, pairs, last_ds, horizon)
     levels = check_levels(level)
-    conformal = levels is not None and state.quantiles is None
-    extra = extra_quantiles(state, None if conformal else levels, None)
-    widths = conformal_widths(state, levels, h) if conformal and levels is not None else []
+    extra, widths = interval_columns(state, levels, None, h)
     forecast = forecast_values(state, history, future, horizon)[:, :h]
     out = to_frame(state, history, forecast, extra, model.model_name)
     out = add_intervals(state, out, history, widths, model)

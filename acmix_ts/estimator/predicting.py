@@ -24,8 +24,7 @@ from acmix_ts.estimator.requests import (
     check_h,
     check_levels,
     check_rollable,
-    conformal_widths,
-    extra_quantiles,
+    interval_columns,
 )
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
 from acmix_ts.estimator.state import FittedState, Member
@@ -73,9 +72,7 @@ def predict(
     levels = check_levels(level)
     if h > model.horizon:
         check_rollable(state, model.horizon, h, levels, quantiles)
-    conformal = levels is not None and state.quantiles is None
-    extra = extra_quantiles(state, None if conformal else levels, quantiles)
-    widths = conformal_widths(state, levels, h) if conformal and levels is not None else []
+    extra, widths = interval_columns(state, levels, quantiles, h)
     if df is None:
         history = History.of(state)
     else:

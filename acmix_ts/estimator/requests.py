@@ -95,6 +95,22 @@ def extra_quantiles(
     return wanted
 
 
+def interval_columns(
+    state: FittedState,
+    levels: list[float] | None,
+    quantiles: Sequence[float] | None,
+    h: int,
+) -> tuple[list[tuple[str, float]], list[tuple[float, np.ndarray]]]:
+    """What the intervals of checked ``levels`` are made of: trained quantile columns, or
+    conformal half-widths when the model was fitted with a point loss.
+
+    Returns ``(extra, widths)``: :func:`extra_quantiles` and :func:`conformal_widths`.
+    """
+    if levels is not None and state.quantiles is None:  # conformal
+        return extra_quantiles(state, None, quantiles), conformal_widths(state, levels, h)
+    return extra_quantiles(state, levels, quantiles), []
+
+
 def conformal_widths(
     state: FittedState, level: Sequence[float], h: int
 ) -> list[tuple[float, np.ndarray]]:

@@ -43,6 +43,12 @@ class Fusion(nn.Module):
     ) -> Tensor:
         raise NotImplementedError
 
+    @staticmethod
+    def both(attn: Tensor | None, conv: Tensor | None) -> tuple[Tensor, Tensor]:
+        """``attn`` and ``conv`` of a mode that mixes both (ACMix1d builds both paths)."""
+        assert attn is not None and conv is not None
+        return attn, conv
+
 
 class ScalarFusion(Fusion):
     """``alpha * attn + beta * conv`` with learnable scalars (shape ``()``), 0.5 / 0.5 at init.
@@ -69,7 +75,7 @@ class ScalarFusion(Fusion):
             "attention": alpha.detach().clone(),
             "conv": self.beta.detach().clone(),
         }
-        assert attn is not None and conv is not None  # ACMix1d builds both paths here
+        attn, conv = self.both(attn, conv)
         return alpha * attn + self.beta * conv
 
 
@@ -101,7 +107,7 @@ class GateFusion(Fusion):
         alpha = weights[:, 0] * attention_scale  # (B,)
         beta = weights[:, 1]  # (B,)
         self.last_weights = {"attention": alpha.detach(), "conv": beta.detach()}
-        assert attn is not None and conv is not None  # ACMix1d builds both paths here
+        attn, conv = self.both(attn, conv)
         return alpha[:, None, None] * attn + beta[:, None, None] * conv
 
 
@@ -127,7 +133,7 @@ class TokenGateFusion(Fusion):
         alpha = weights[..., 0] * attention_scale  # (B, T)
         beta = weights[..., 1]  # (B, T)
         self.last_weights = {"attention": alpha.detach(), "conv": beta.detach()}
-        assert attn is not None and conv is not None  # ACMix1d builds both paths here
+        attn, conv = self.both(attn, conv)
         return alpha.unsqueeze(-1) * attn + beta.unsqueeze(-1) * conv
 
 
