@@ -19,7 +19,7 @@ import torch
 from acmix_ts.data.calendar import future_dates, infer_freq
 from acmix_ts.data.frames import integers_to_times, static_table
 from acmix_ts.estimator.conformal import context_scale
-from acmix_ts.estimator.prepare import Scaler, series_blocks, validated_frame
+from acmix_ts.estimator.prepare import Scaler, series_tails, validated_frame
 from acmix_ts.estimator.requests import (
     check_h,
     check_levels,
@@ -114,41 +114,41 @@ def history_from(
 ) -> History:
     """The history of ``df``'s series: their last ``context_length`` steps, scaled.
 
-    Series seen in ``fit`` keep their scaler and cycles; new series get their own.
+    Series seen in ``fit`` keep their scaler and cycles, and only their tail is read
+    (checked for values, order and frequency); new series get their own, from every row.
     """
     columns = state.columns
-    frame = validated_frame(df, columns, "df")
-    sizes = frame.groupby(columns.id, sort=False).size()
     length = state.context_length
-    if (sizes < length).any():
-        sid = sizes.index[np.argmax(sizes.to_numpy() < length)]
+    tails = series_tails(df, columns, length, state.ids, "df")
+    if (tails.sizes < length).any():
+        short = int(np.argmax(tails.sizes < length))
         raise ValueError(
-            f"Series {sid!r} of df has {sizes[sid]} observations; predict needs the "
-            f"last context_length={length} of each series (the fitted context_length_)."
+            f"Series {tails.ids[short]!r} of df has {tails.sizes[short]} observations; "
+            f"predict needs the last context_length={length} of each series (the fitted "
+            "context_length_)."
         )
-    infer_freq(frame, columns, state.freq, "df")
-    ids = pd.Index(pd.unique(frame[columns.id]), name=columns.id)
-    blocks = series_blocks(frame, columns)
+    infer_freq(tails.frame, columns, state.freq, "df")
+    blocks, ids = tails.blocks, tails.ids
     known = state.ids.get_indexer(ids)
-    own = Scaler.fit(blocks, enabled=standardise)
+    own = Scaler.fit(blocks, enabled=standardise)  # whole series for the new ones
     mean = np.where(known[:, None] >= 0, state.scaler.mean[known], own.mean)
     std = np.where(known[:, None] >= 0, state.scaler.std[known], own.std)
     season = state.cycles.season
-    grouped = frame.groupby(columns.id, sort=False)[columns.time]
-    phases = first_phases(pd.DatetimeIndex(grouped.first()), state.freq, season)
+    phases = first_phases(tails.first, state.freq, season)
     scaler = Scaler(mean, std)
-    # Cycles for series fit never saw; the known ones keep theirs.
-    cycles = SeasonalCycles.fit_targets(blocks, scaler, len(columns.targets), phases, season)
+    # Cycles for series fit never saw (from their whole series); the known ones keep theirs.
+    starts = phases + tails.sizes - np.array([len(b) for b in blocks])
+    cycles = SeasonalCycles.fit_targets(blocks, scaler, len(columns.targets), starts, season)
     seen = known >= 0
     cycles.cycles[seen] = state.cycles.cycles[known[seen]]
     return History(
         ids=ids,
-        last_ds=pd.DatetimeIndex(grouped.last()),
+        last_ds=tails.last,
         context=np.stack([b[-length:] for b in blocks]),
         scaler=scaler,
-        static=static_for(state, frame, ids, known, static_df),
+        static=static_for(state, tails.frame, ids, known, static_df),
         cycles=cycles,
-        next_phase=np.mod(phases + sizes.to_numpy(), season),
+        next_phase=np.mod(phases + tails.sizes, season),
     )
 
 

@@ -58,6 +58,56 @@ def validated_frame(df: object, columns: Columns, where: str) -> pd.DataFrame:
     return frame
 
 
+@dataclass
+class Tails:
+    """The last rows of each series of a long frame, and what the whole series tells.
+
+    ``frame`` holds the kept rows, grouped by series in first-seen order and checked;
+    ``blocks`` their dynamic columns per series; ``sizes`` and ``first`` the length and
+    first timestamp of each whole series.
+    """
+
+    frame: pd.DataFrame
+    ids: pd.Index
+    blocks: list[np.ndarray]
+    sizes: np.ndarray
+    first: pd.DatetimeIndex
+    last: pd.DatetimeIndex
+
+
+def series_tails(
+    df: object, columns: Columns, length: int, known: pd.Index, where: str
+) -> Tails:
+    """The last ``length`` rows of the series in ``known``, and every row of the others.
+
+    One factorization of the id column; only the kept rows are checked for values and
+    time order (the rows before a known series' tail are counted, not read).
+    """
+    frame = to_long(df, columns, where)
+    codes, uniques = pd.factorize(frame[columns.id])
+    if (np.diff(codes) < 0).any():  # interleaved series: gather them, keeping row order
+        order = np.argsort(codes, kind="stable")
+        frame, codes = frame.iloc[order], codes[order]
+    ids = pd.Index(uniques, name=columns.id)
+    sizes = np.bincount(codes, minlength=len(ids))
+    take = np.where(known.get_indexer(ids) >= 0, np.minimum(sizes, length), sizes)
+    ends, starts = np.cumsum(sizes), np.cumsum(take) - take
+    rows = np.repeat(ends - take - starts, take) + np.arange(int(take.sum()))
+    times = frame[columns.time].to_numpy()
+    kept = frame.iloc[rows].reset_index(drop=True)
+    check_values(kept, columns, columns.dynamic, where)
+    check_order(kept, columns, where)
+    values = kept.loc[:, list(columns.dynamic)].to_numpy(dtype=np.float64)
+    return Tails(
+        frame=kept,
+        ids=ids,
+        blocks=np.split(values, np.cumsum(take)[:-1]),
+        sizes=sizes,
+        first=pd.DatetimeIndex(times[ends - sizes]),
+        last=pd.DatetimeIndex(times[ends - 1]),
+    )
+
+
 def series_blocks(frame: pd.DataFrame, columns: Columns) -> list[np.ndarray]:
     """The dynamic columns of each series as a float64 (T_i, D) array, in frame order."""
     values = frame.loc[:, list(columns.dynamic)].to_numpy(dtype=np.float64)

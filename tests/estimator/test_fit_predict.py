@@ -103,6 +103,31 @@ def test_predict_unseen_series_with_new_history(fitted) -> None:
     assert forecast["ACMix"].between(40, 80).all()
 
 
+def test_known_series_are_read_from_their_tail_only(fitted, panel) -> None:
+    length = fitted.context_length_
+    tails = panel.groupby("unique_id").tail(length)
+    whole = fitted.predict(df=panel)
+    pd.testing.assert_frame_equal(fitted.predict(df=tails), whole)
+    # Rows before the tail are counted, not read: a bad value there changes nothing ...
+    early = panel.copy()
+    early.loc[early.groupby("unique_id").head(5).index, "y"] = 1e6
+    pd.testing.assert_frame_equal(fitted.predict(df=early), whole)
+    # ... but the tail the network reads is still checked.
+    broken = panel.copy()
+    broken.loc[broken.index[-3], "y"] = np.nan
+    with pytest.raises(ValueError, match="NaN/inf"):
+        fitted.predict(df=broken)
+
+
+def test_new_series_are_scaled_from_their_whole_history(fitted) -> None:
+    new = make_panel(n_series=1, seed=7)
+    new["unique_id"] = "fresh"
+    new.loc[: len(new) // 2, "y"] += 100  # the early half moves the series' mean
+    shifted = fitted.predict(df=new)
+    tail = fitted.predict(df=new.tail(fitted.context_length_))
+    assert not np.allclose(shifted["ACMix"], tail["ACMix"])
+
+
 def test_quantiles_and_levels(panel, tiny) -> None:
     model = ACMixForecaster(**tiny, loss="quantile", quantiles=(0.1, 0.9)).fit(panel)
     assert model.quantiles_ == (0.1, 0.5, 0.9)
