@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 # Column-name parts of interval and quantile columns (not point forecasts).
-INTERVAL_MARKERS = ("-lo-", "-hi-", "-q-")
+INTERVAL_MARKERS = ("-lo-", "-hi-", "_ql")
 _RESERVED_COLUMNS = ("ds", "cutoff")
 
 
@@ -319,7 +319,7 @@ def evaluate(
     df : pandas.DataFrame
         Long frame with ``id_col``, ``target_col`` and one column per model (e.g. the
         output of ``ACMixForecaster.cross_validation``). Interval and quantile columns
-        (names containing ``-lo-``, ``-hi-`` or ``-q-``), ``ds`` and ``cutoff`` are
+        (names containing ``-lo-``, ``-hi-`` or ``_ql``), ``ds`` and ``cutoff`` are
         not models.
     metrics : sequence of str or callable, default=("mae", "rmse")
         Names among ``mse, mae, rmse, mape, smape, mase`` or callables

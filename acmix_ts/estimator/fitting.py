@@ -135,6 +135,7 @@ def train_network(
         samples_per_epoch=budget.samples_per_epoch,
         val_batch_size=max(budget.batch_size, 256),
         patience=estimator.early_stopping_patience,
+        min_delta=estimator.early_stopping_min_delta,
         keep_initial=True,
         progress_bar=estimator.progress_bar,
         pin_memory=trains_on_cuda(estimator.trainer_kwargs),

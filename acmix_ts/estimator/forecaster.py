@@ -89,17 +89,17 @@ class ACMixForecaster(BaseEstimator):
         Optimiser steps; None scales them with the data (about four passes over the
         training windows, 300 to 2,000 steps; validation every 50 steps).
     max_epochs : int, optional
-        Train for this many full passes over the training windows instead of a step
-        budget (validation after each pass).
-    early_stopping_patience : int or None, default=3
-        Validation checks without improvement before stopping (needs ``val_size``).
+        Full passes over the training windows instead of a step budget (validation after each).
+    early_stopping_patience, early_stopping_min_delta : int or None, float
+        Stop after ``patience`` (default 3; needs ``val_size``) validation checks whose loss
+        fell by less than ``min_delta`` (default 0). An ``EarlyStopping`` in
+        ``trainer_kwargs["callbacks"]`` replaces the built-in one.
     attention_warmup_epochs : int, default=0
-        Ramp the attention path in from 0 over this many epochs (progressive training:
-        convolution first); 0 = off.
+        Ramp the attention path in from 0 over this many epochs (convolution first); 0: off.
     compile : bool, default=False
         ``torch.compile`` the network's forward during training.
     random_state : int or None, default=0
-        Seed of weights and shuffling; same seed and data give identical predictions on CPU.
+        Seed of weights and shuffling (same seed and data: same predictions on CPU).
     past_covariates, future_covariates, static_covariates : tuple of str
         Covariate columns: known only in the past; known also over the horizon (give
         them to ``predict`` in ``futr_df``); constant per series.
@@ -160,6 +160,7 @@ class ACMixForecaster(BaseEstimator):
         max_steps: int | None = None,
         max_epochs: int | None = None,
         early_stopping_patience: int | None = 3,
+        early_stopping_min_delta: float = 0.0,
         attention_warmup_epochs: int = 0,
         compile: bool = False,
         random_state: int | None = 0,
@@ -264,7 +265,7 @@ class ACMixForecaster(BaseEstimator):
             split-conformal intervals from the validation windows of ``fit``
             (:mod:`acmix_ts.estimator.conformal`), which needs ``val_size > 0``.
         quantiles : sequence of float, optional
-            Adds ``ACMix-q-0.1``-style columns (trained quantiles only).
+            Adds ``ACMix_ql0.1``-style columns (neuralforecast's names; trained quantiles).
 
         Returns
         -------
@@ -360,9 +361,8 @@ class ACMixForecaster(BaseEstimator):
             val_size=val_size, level=level,
         )  # fmt: skip
         # Fitted on df, as fit(df) would be: its time axis and library.
-        self.state_.time_axis = (
-            "integer" if has_integer_time(frame, self._columns()) else "datetime"
-        )
+        integer = has_integer_time(frame, self._columns())
+        self.state_.time_axis = "integer" if integer else "datetime"
         self.state_.frame_library = library_of(df)
         return as_given(cv, df, self.time_col, self.state_)
 

@@ -102,6 +102,7 @@ CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max_steps": _none_or(_int_at_least(1)),
     "max_epochs": _none_or(_int_at_least(1)),
     "early_stopping_patience": _none_or(_int_at_least(1)),
+    "early_stopping_min_delta": _float_in(0.0, float("inf"), closed_low=True),
     "random_state": _none_or(_int_at_least(0)),
     "scaler": _one_of("standard", None),
     "past_covariates": _names(),

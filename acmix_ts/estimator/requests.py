@@ -83,7 +83,7 @@ def extra_quantiles(
 ) -> list[tuple[str, float]]:
     """Column suffixes and trained quantiles asked for by ``level`` and ``quantiles``."""
     wanted = interval_quantiles(level or ())
-    wanted += [(f"-q-{q:g}", float(q)) for q in quantiles or ()]
+    wanted += [(f"_ql{float(q)}", float(q)) for q in quantiles or ()]  # as neuralforecast
     trained = state.quantiles or ()
     for _, q in wanted:
         if not any(abs(q - t) < 1e-9 for t in trained):

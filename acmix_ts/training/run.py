@@ -35,6 +35,7 @@ class RunSettings:
     samples_per_epoch: int | None = None
     val_batch_size: int = 256
     patience: int | None = None
+    min_delta: float = 0.0
     keep_initial: bool = False
     progress_bar: bool = False
     pin_memory: bool = False
@@ -86,6 +87,7 @@ def run_training(
             max_steps=settings.max_steps,
             progress_bar=settings.progress_bar,
             early_stopping_patience=settings.patience if val_loader else None,
+            early_stopping_min_delta=settings.min_delta,
             trainer_kwargs=settings.trainer_kwargs,
         )
         if settings.keep_initial and val_loader is not None:

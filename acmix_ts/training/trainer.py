@@ -71,6 +71,7 @@ def make_trainer(
     max_steps: int = -1,
     progress_bar: bool = False,
     early_stopping_patience: int | None = None,
+    early_stopping_min_delta: float = 0.0,
     trainer_kwargs: dict[str, Any] | None = None,
 ) -> pl.Trainer:
     """Build a Trainer with quiet defaults; ``trainer_kwargs`` override any of them.
@@ -86,6 +87,8 @@ def make_trainer(
     early_stopping_patience : int, optional
         Stop when ``val_loss`` has not improved for this many epochs (None = never; an
         ``EarlyStopping`` among ``trainer_kwargs["callbacks"]`` takes its place).
+    early_stopping_min_delta : float
+        The least fall of ``val_loss`` that counts as an improvement.
     trainer_kwargs : dict, optional
         Passed to :class:`pytorch_lightning.Trainer` (accelerator, devices, strategy,
         precision, logger, callbacks, ...). Callbacks are added to the early stopping one.
@@ -111,8 +114,9 @@ def make_trainer(
     ):
         callbacks.append(
             EarlyStopping(
-                monitor="val_loss", patience=early_stopping_patience, mode="min", strict=False
-            )
+                monitor="val_loss", patience=early_stopping_patience, mode="min",
+                min_delta=early_stopping_min_delta, strict=False,
+            )  # fmt: skip
         )
     options.update(extra)
     with quiet_lightning():

@@ -132,11 +132,11 @@ def test_quantiles_and_levels(panel, tiny) -> None:
     model = ACMixForecaster(**tiny, loss="quantile", quantiles=(0.1, 0.9)).fit(panel)
     assert model.quantiles_ == (0.1, 0.5, 0.9)
     forecast = model.predict(level=[80], quantiles=[0.5])
-    expected = ["unique_id", "ds", "ACMix", "ACMix-lo-80", "ACMix-hi-80", "ACMix-q-0.5"]
+    expected = ["unique_id", "ds", "ACMix", "ACMix-lo-80", "ACMix-hi-80", "ACMix_ql0.5"]
     assert list(forecast.columns) == expected
     assert (forecast["ACMix-lo-80"] <= forecast["ACMix"]).all()
     assert (forecast["ACMix"] <= forecast["ACMix-hi-80"]).all()
-    np.testing.assert_array_equal(forecast["ACMix"], forecast["ACMix-q-0.5"])
+    np.testing.assert_array_equal(forecast["ACMix"], forecast["ACMix_ql0.5"])
     with pytest.raises(ValueError, match=r"Quantile 0\.025 was not trained"):
         model.predict(level=[95])
 

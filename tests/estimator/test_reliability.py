@@ -219,6 +219,17 @@ def test_trainer_max_steps_and_own_early_stopping_work(panel, tiny) -> None:
     assert np.isfinite(model.predict()["ACMix"]).all()
 
 
+def test_early_stopping_min_delta_counts_only_large_improvements(panel, tiny) -> None:
+    def epochs(**params) -> int:
+        model = _fit(tiny, panel, max_epochs=6, early_stopping_patience=1, **params)
+        return int((model.history_["epoch"] >= 0).sum())  # -1: the untrained network
+
+    assert epochs(early_stopping_min_delta=1e9) == 2  # the second check never counts
+    assert epochs(early_stopping_min_delta=0.0) > 2
+    with pytest.raises(ValueError, match="early_stopping_min_delta"):
+        _fit(tiny, panel, early_stopping_min_delta=-1.0)
+
+
 def test_categorical_ids_come_back_categorical(panel, tiny) -> None:
     ids = panel["unique_id"].astype("category")
     forecast = _fit(tiny, panel.assign(unique_id=ids)).predict()
