@@ -54,6 +54,8 @@ def median_seconds(call: Callable[[], Any], repeats: int) -> float:
 
 
 def measure_acmix(df: pd.DataFrame, windows: int, repeats: int) -> dict:
+    import pytorch_lightning  # noqa: F401  imported before the timer, as neuralforecast's is
+
     from acmix_ts import ACMixForecaster
 
     model = ACMixForecaster(horizon=24, max_steps=STEPS, n_models=1, seasonal=True, trend=True)

@@ -81,24 +81,25 @@ def cross_validation(
             raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")
     columns: Columns = estimator._columns()
     frame = group_series(frame_to_long(df, columns, "df"), columns)
-    position = frame.groupby(columns.id, sort=False).cumcount().to_numpy()
-    size = frame.groupby(columns.id, sort=False)[columns.id].transform("size").to_numpy()
+    codes = pd.factorize(frame[columns.id])[0]  # grouped: 0, 0, ..., 1, 1, ...
+    sizes = np.bincount(codes)
+    position = np.arange(len(frame)) - (np.cumsum(sizes) - sizes)[codes]
     fits = refit_windows(n_windows, refit)
-    cuts = []  # per window: the first forecast row of every row's series
-    for i in range(n_windows):
-        cut = size - h - (n_windows - 1 - i) * step_size
-        if (cut < 1).any():
-            raise ValueError(
-                f"n_windows={n_windows} windows of h={h} steps {step_size} apart need longer "
-                "series; use fewer windows or a smaller step_size."
-            )
-        cuts.append(cut)
+    # cuts[i, s]: the first forecast row of window i of series s.
+    cuts = sizes[None, :] - h - (n_windows - 1 - np.arange(n_windows))[:, None] * step_size
+    if (cuts < 1).any():
+        raise ValueError(
+            f"n_windows={n_windows} windows of h={h} steps {step_size} apart need longer "
+            "series; use fewer windows or a smaller step_size."
+        )
     if not any(fits[1:]):  # one fit: every window in one batched pass
-        estimator.fit(frame.loc[position < cuts[0]], val_size=val_size, static_df=static_df)
-        out = batched_windows(estimator, frame, position, cuts, h, level)
+        history = frame.loc[position < cuts[0][codes]]
+        estimator.fit(history, val_size=val_size, static_df=static_df)
+        out = batched_windows(estimator, frame, cuts, h, level)
     else:
         results = []
-        for cut, fit_now in zip(cuts, fits, strict=True):
+        for series_cut, fit_now in zip(cuts, fits, strict=True):
+            cut = series_cut[codes]
             history = frame.loc[position < cut]
             actual = frame.loc[(position >= cut) & (position < cut + h)]
             if fit_now:
@@ -117,17 +118,15 @@ def cross_validation(
 
 
 def batched_windows(
-    model: Any, frame: pd.DataFrame, position: np.ndarray, cuts: list[np.ndarray], h: int,
-    level: Sequence[float] | None,
-) -> pd.DataFrame:  # fmt: skip
+    model: Any, frame: pd.DataFrame, cuts: np.ndarray, h: int, level: Sequence[float] | None
+) -> pd.DataFrame:
     """Every window of every series forecast in one pass, from the model's fitted state.
 
     The same forecasts as ``predict(df=history)`` at each cutoff (the series are those
     ``fit`` saw, with their scalers and cycles); thousands of stride-1 windows take one
     forward pass instead of thousands of ``predict`` calls.
     """
-    starts = np.flatnonzero(position == 0)  # each series' first row in frame
-    pairs = [(i, int(cut[start])) for cut in cuts for i, start in enumerate(starts)]
+    pairs = [(i, int(cut)) for window in cuts for i, cut in enumerate(window)]
     return forecast_pairs(model, frame, pairs, h, level)
 
 
