@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from acmix_ts.data.frames import Columns
+from acmix_ts.data.sessions import OBSERVED, Sessions, is_sessions
 
 # Share of missing business days tolerated in a trading-day series (about 9-10 exchange
 # holidays a year out of ~261 weekdays is ~4 %; allow some slack for halts).
@@ -88,6 +89,15 @@ def infer_freq(frame: pd.DataFrame, columns: Columns, freq: str | None, where: s
         Name of the frame in error messages.
     """
     groups = frame.groupby(columns.id, sort=False)[columns.time]
+    if is_sessions(freq):
+        times = {sid: pd.DatetimeIndex(t) for sid, t in groups}
+        if freq == OBSERVED:
+            calendar = Sessions.observe(times.values(), where)
+        else:
+            calendar = Sessions.parse(str(freq))
+        for sid, index in times.items():
+            calendar.check(sid, index, where)
+        return calendar.name
     if freq is None:
         for _, times in groups:
             freq = _series_freq(pd.DatetimeIndex(times))
@@ -117,7 +127,9 @@ def _irregular(
 ) -> ValueError:
     hint = (
         "Resample it to a regular step (e.g. df.set_index(ds).resample('h').mean() per "
-        "series, then fill the gaps), or pass freq= when pandas cannot infer it."
+        "series, then fill the gaps), or pass freq= when pandas cannot infer it. Intraday "
+        'data with session gaps (nights, weekends): pass freq="sessions" to forecast the '
+        "next observations, dated on the sessions seen in the data."
     )
     if detail is None:
         first = frame[columns.id].iloc[0]
@@ -135,6 +147,9 @@ def _irregular(
 
 
 def future_dates(last: pd.Timestamp, horizon: int, freq: str) -> pd.DatetimeIndex:
-    """The ``horizon`` timestamps after ``last`` at ``freq`` (next business days for "B")."""
+    """The ``horizon`` timestamps after ``last`` at ``freq`` (next business days for "B",
+    the next slots of a session calendar)."""
+    if is_sessions(freq):
+        return Sessions.parse(freq).after(last, horizon)
     offset = pd.tseries.frequencies.to_offset(freq)
     return pd.date_range(last + offset, periods=horizon, freq=offset)

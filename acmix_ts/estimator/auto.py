@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pandas.tseries import offsets
 from pandas.tseries.frequencies import to_offset
 
+from acmix_ts.data.sessions import Sessions, is_sessions
+
 DAY_NS = 86_400 * 10**9
 MAX_CONTEXT = 512  # longest automatic context (steps)
 MIN_WINDOWS = 16  # training windows per series an automatic context leaves at least
@@ -29,6 +31,8 @@ def infer_season_length(freq: str) -> int:
     Monthly 12, quarterly 4, weekly 52, daily 7, business-daily 5, yearly 1, and a day's
     worth of steps for sub-daily frequencies (hourly 24, half-hourly 48, ...).
     """
+    if is_sessions(freq):
+        return Sessions.parse(freq).season()
     offset = to_offset(freq)
     if isinstance(offset, offsets.Day) and offset.n == 1:
         return 7

@@ -106,19 +106,19 @@ class ACMixForecaster(BaseEstimator):
     id_col, time_col, target_col : str
         Column names of the long frame; ``target_col`` may be a tuple (multivariate).
     freq : str or int, optional
-        pandas frequency of the series; inferred when None. An integer time axis (a
-        time column of ints, or a wide frame / Series with an integer index) takes an
-        int step (default: inferred) and gives integer times back.
+        pandas frequency; inferred when None. ``"sessions"`` (intraday data with session
+        gaps): the next observations, on the weekly slots seen in ``fit`` (or a
+        :func:`acmix_ts.data.session_calendar`). An integer time axis takes an int step
+        (default: inferred) and gives integer times back.
     scaler : {"standard", None}, default="standard"
-        Per-series standardisation fitted on the training part only.
+        Per-series standardisation (fitted on the training part only) or none.
     network_kwargs : dict, optional
-        Further fields of :class:`acmix_ts.nn.ACMixConfig` (``patch_stride``,
-        ``ffn_ratio``, ``revin``, ``conv_fp32`` ...); network fields only.
+        Further (network) fields of :class:`acmix_ts.nn.ACMixConfig` (``patch_stride``, ...).
     trainer_kwargs : dict, optional
         Passed to ``pytorch_lightning.Trainer`` (accelerator, devices, strategy,
         precision, logger, callbacks).
     progress_bar : bool, default=False
-        Show Lightning's progress bar while training.
+        Lightning's progress bar while training.
 
     Examples
     --------

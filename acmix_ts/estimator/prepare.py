@@ -75,9 +75,7 @@ class Tails:
     last: pd.DatetimeIndex
 
 
-def series_tails(
-    df: object, columns: Columns, length: int, known: pd.Index, where: str
-) -> Tails:
+def series_tails(df: object, columns: Columns, length: int, known: pd.Index, where: str) -> Tails:
     """The last ``length`` rows of the series in ``known``, and every row of the others.
 
     One factorization of the id column; only the kept rows are checked for values and

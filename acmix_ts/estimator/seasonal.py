@@ -27,6 +27,7 @@ import pandas as pd
 from pandas.tseries import offsets
 from pandas.tseries.frequencies import to_offset
 
+from acmix_ts.data.sessions import Sessions, is_sessions
 from acmix_ts.estimator.prepare import Scaler
 
 RECENT_SEASONS = 5  # seasons of history the cycle is estimated from (the last ones)
@@ -48,6 +49,8 @@ def step_ordinals(times: pd.DatetimeIndex, freq: str) -> np.ndarray | None:
     local hours. None when the calendar of ``freq`` is not one of ticks (hours, minutes,
     days, ...), months, quarters, years, weeks or business days.
     """
+    if is_sessions(freq):
+        return Sessions.parse(freq).ordinals(times)
     offset = to_offset(freq)
     local = times.tz_localize(None) if times.tz is not None else times
     local = local.as_unit("ns")  # pandas 3 may hold seconds or microseconds

@@ -114,9 +114,12 @@ def make_trainer(
     ):
         callbacks.append(
             EarlyStopping(
-                monitor="val_loss", patience=early_stopping_patience, mode="min",
-                min_delta=early_stopping_min_delta, strict=False,
-            )  # fmt: skip
+                monitor="val_loss",
+                patience=early_stopping_patience,
+                mode="min",
+                min_delta=early_stopping_min_delta,
+                strict=False,
+            )
         )
     options.update(extra)
     with quiet_lightning():
