@@ -26,6 +26,7 @@ from benchmarks._measure import MIB, SavedTensorBytes, current_rss_mib, peak_rss
 MODELS: dict[str, tuple[str, dict[str, Any], str]] = {
     "acmix": ("ACMixNetwork", {}, "ACMix, windowed (default)"),
     "acmix_full": ("ACMixNetwork", {"window_size": None}, "ACMix, full attention"),
+    "acmix_ms": ("ACMixNetwork", {"n_stages": 2, "n_blocks": 1}, "ACMix, 2 stages (multi-scale)"),
     "patchtst": ("PatchTSTNetwork", {}, "PatchTST-style, full attention"),
     "dlinear": ("DLinear", {}, "DLinear"),
 }

@@ -148,7 +148,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--datasets", nargs="+", default=["ETTh1", "ETTh2"])
     parser.add_argument("--models", nargs="+", default=["ACMix", "DLinear", "Repeat"],
                         help="ACMix, ACMix-<fusion> (scalar, gate, token_gate, attention, "
-                        "conv), DLinear, Repeat")  # fmt: skip
+                        "conv), ACMix-multiscale, DLinear, Repeat")  # fmt: skip
     parser.add_argument("--horizons", nargs="+", type=int)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=10)

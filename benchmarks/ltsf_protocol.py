@@ -38,7 +38,7 @@ class RunSpec:
     """One cell of the table: a model on a dataset at a look-back and horizon, one seed."""
 
     dataset: str
-    model: str  # "ACMix", "ACMix-<fusion>", "DLinear" or "Repeat"
+    model: str  # "ACMix", "ACMix-<fusion>", a VARIANTS name, "DLinear" or "Repeat"
     context_length: int
     horizon: int
     seed: int
@@ -81,14 +81,25 @@ def windows(part: np.ndarray, spec: RunSpec) -> WindowDataset:
     return dataset
 
 
+# ACMix rows that change the network beyond the fusion (on top of the default config).
+VARIANTS: dict[str, dict] = {
+    "ACMix-multiscale": {"n_stages": 2, "n_blocks": 1},  # the default's depth, 2 scales
+}
+
+
 def network_config(spec: RunSpec, n_variables: int, overrides: dict | None = None) -> dict:
-    """Network hyperparameters of a row; ``ACMix-<fusion>`` rows change only the fusion."""
-    fusion = spec.model.split("-", 1)[1] if spec.model.startswith("ACMix-") else "scalar"
+    """Network hyperparameters of a row; ``ACMix-<fusion>`` rows change only the fusion,
+    :data:`VARIANTS` rows their fields."""
+    variant = VARIANTS.get(spec.model)
+    fusion = "scalar"
+    if spec.model.startswith("ACMix-") and variant is None:
+        fusion = spec.model.split("-", 1)[1]
     config = {
         "context_length": spec.context_length,
         "horizon": spec.horizon,
         "n_targets": n_variables,
         "fusion": fusion,
+        **(variant or {}),
     }
     config.update(overrides or {})
     return config

@@ -30,6 +30,7 @@ from .config import ACMixConfig
 from .inputs import NetworkInputs
 from .patching import PatchEmbedding
 from .revin import RevIN, instance_standardise
+from .stages import TokenMerge, stage_tokens
 
 COVARIATE_CLIP = 10.0
 
@@ -175,6 +176,10 @@ class PatchForecastNetwork(nn.Module):
         self.positional = positional if positional is not None else nn.Identity()
         self.blocks = nn.ModuleList(blocks)
         self.head = ForecastHead(config, self.n_tokens)
+        # Multi-scale (n_stages > 1): a merge before, and a head after, every later stage.
+        later = stage_tokens(self.n_tokens, config.n_stages)[1:]
+        self.merges = nn.ModuleList(TokenMerge(config.d_model) for _ in later)
+        self.stage_heads = nn.ModuleList(ForecastHead(config, n) for n in later)
         self.linear_path = LinearPath(config) if config.linear_path else None
 
     def _normalise(self, x: Tensor) -> Tensor:
@@ -209,14 +214,25 @@ class PatchForecastNetwork(nn.Module):
         covariates = torch.cat(context, dim=-1) if context else None  # (B, L, Cp + Cf)
         tokens = self.embedding(y, covariates, static if config.n_static else None)
         tokens = self.positional(tokens)  # (B*, T, d)
-        for block in self.blocks:
-            tokens = block(tokens)  # (B*, T, d)
-        out = self.head(tokens, future_horizon)  # (B, H, C, Q)
+        out = self.stages(tokens, future_horizon)  # (B, H, C, Q)
         if self.linear_path is not None:
             out = out + self.linear_path(y)  # y is RevIN-normalised here
         if self.revin is None or stats is None:  # stats is set whenever revin is
             return out
         return self.revin.inverse(out, stats)
+
+    def stages(self, tokens: Tensor, future_horizon: Tensor | None) -> Tensor:
+        """The blocks, stage by stage, and the sum of the stages' heads: (B, H, C, Q)."""
+        per_stage = self.config.n_blocks
+        for block in self.blocks[:per_stage]:
+            tokens = block(tokens)  # (B*, T, d)
+        out = self.head(tokens, future_horizon)
+        for stage, (merge, head) in enumerate(zip(self.merges, self.stage_heads, strict=True)):
+            tokens = merge(tokens)  # (B*, ceil(T_s / 2), d)
+            for block in self.blocks[(stage + 1) * per_stage : (stage + 2) * per_stage]:
+                tokens = block(tokens)
+            out = out + head(tokens, None)
+        return out
 
     def no_weight_decay(self) -> set[str]:
         """Names of parameters to train WITHOUT weight decay.

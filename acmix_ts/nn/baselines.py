@@ -168,6 +168,6 @@ class PatchTSTNetwork(PatchForecastNetwork):
                 config.ffn_ratio,
                 config.dropout,
             )
-            for _ in range(config.n_blocks)
+            for _ in range(config.depth)
         ]
         super().__init__(config, blocks, LearnedPosition(config.n_tokens, config.d_model))

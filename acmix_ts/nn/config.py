@@ -28,6 +28,7 @@ _INT_FIELDS: tuple[tuple[str, int], ...] = (
     ("d_model", 1),
     ("n_heads", 1),
     ("n_blocks", 1),
+    ("n_stages", 1),
     ("kernel_size", 1),
     ("ffn_ratio", 1),
     ("linear_init_lag", 0),
@@ -79,7 +80,11 @@ class ACMixConfig:
     patch_len, patch_stride : int
         Length and stride of the patches that become tokens (see :func:`n_patches`).
     d_model, n_heads, n_blocks : int
-        Token width, attention heads (must divide ``d_model``) and number of blocks.
+        Token width, attention heads (must divide ``d_model``) and blocks (per stage).
+    n_stages : int
+        Scales: 1 = one token sequence; S > 1 = S stages of ``n_blocks`` blocks with
+        stride-2 token merging between them and one head per stage
+        (:mod:`acmix_ts.nn.stages`).
     window_size : int or None
         Attention window in tokens; ``None`` means full attention.
     kernel_size : int
@@ -123,6 +128,7 @@ class ACMixConfig:
     d_model: int = 64
     n_heads: int = 4
     n_blocks: int = 2
+    n_stages: int = 1
     window_size: int | None = 8
     kernel_size: int = 3
     fusion: str = "scalar"
@@ -170,6 +176,11 @@ class ACMixConfig:
     def n_tokens(self) -> int:
         """Number of tokens per sequence, ``n_patches(context_length, patch_len, patch_stride)``."""
         return n_patches(self.context_length, self.patch_len, self.patch_stride)
+
+    @property
+    def depth(self) -> int:
+        """Blocks in all: ``n_blocks`` per stage."""
+        return self.n_blocks * self.n_stages
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a JSON-serialisable dictionary."""

@@ -21,8 +21,8 @@ class ACMixNetwork(PatchForecastNetwork):
     Instance normalisation (RevIN) of each series, inverted on the output; tokens are
     patches of ``patch_len`` steps with stride ``patch_stride``; with channel
     independence each target variable is a separate sequence with shared weights;
-    ``n_blocks`` ACMix blocks, block ``i`` shifted when ``i`` is odd; a linear head to
-    the horizon. Covariates: see :mod:`acmix_ts.nn.backbone`.
+    ``n_blocks`` ACMix blocks (per stage, ``n_stages``), block ``i`` shifted when ``i``
+    is odd; a linear head to the horizon (one per stage). Covariates: see :mod:`acmix_ts.nn.backbone`.
 
     Parameters
     ----------
@@ -55,7 +55,7 @@ class ACMixNetwork(PatchForecastNetwork):
                 dropout=config.dropout,
                 conv_fp32=config.conv_fp32,
             )
-            for i in range(config.n_blocks)
+            for i in range(config.depth)
         ]
         super().__init__(config, blocks)
 

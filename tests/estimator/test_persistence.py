@@ -58,6 +58,15 @@ def _edit_config(folder, edit) -> None:
     (folder / "config.json").write_text(json.dumps(config))
 
 
+def test_round_trip_of_a_multiscale_network(panel, tiny, tmp_path) -> None:
+    model = ACMixForecaster(**{**tiny, "n_blocks": 1, "network_kwargs": {"n_stages": 2}})
+    model.fit(panel)
+    assert model.network_config_["n_stages"] == 2
+    model.save(tmp_path / "multiscale")
+    loaded = ACMixForecaster.load(tmp_path / "multiscale")
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+
+
 def test_corrupted_weights_fail_clearly(fitted, tmp_path) -> None:
     fitted.save(tmp_path / "m")
     weights = tmp_path / "m" / "weights.safetensors"
