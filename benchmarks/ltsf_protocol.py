@@ -23,6 +23,7 @@ from acmix_ts.nn import (
     DLinear,
     NaiveForecaster,
     NetworkInputs,
+    PatchTSTNetwork,
     forecast_in_chunks,
 )
 from acmix_ts.training import ForecastingModule, SeriesArrays, TrainingConfig, WindowDataset
@@ -38,7 +39,7 @@ class RunSpec:
     """One cell of the table: a model on a dataset at a look-back and horizon, one seed."""
 
     dataset: str
-    model: str  # "ACMix", "ACMix-<fusion>", a VARIANTS name, "DLinear" or "Repeat"
+    model: str  # "ACMix", "ACMix-<fusion>", a VARIANTS name, "PatchTST", "DLinear", "Repeat"
     context_length: int
     horizon: int
     seed: int
@@ -148,7 +149,8 @@ def run(
     )
 
     def build() -> ForecastingModule:
-        kind = DLinear if spec.model == "DLinear" else ACMixNetwork
+        kinds = {"DLinear": DLinear, "PatchTST": PatchTSTNetwork}
+        kind = kinds.get(spec.model, ACMixNetwork)
         network = kind(ACMixConfig.from_dict(config))
         return ForecastingModule(network, TrainingConfig(learning_rate=spec.learning_rate))
 

@@ -153,14 +153,33 @@ def budget_text(train_windows: list[int]) -> str:
     return ", ".join("all" if n == 0 else f"{n:,} (random)" for n in train_windows)
 
 
+SEARCH_HORIZON = 96  # the searched table chooses L at this horizon for every horizon
+
+
+def chosen_lookback(
+    runs: list[dict], cell: tuple[str, str, int], candidates: tuple[int, ...] | None = None
+) -> int | None:
+    """The L of ``cell`` = (dataset, model, seed) with the lowest validation MSE at H=96.
+
+    None until a run of every ``candidates`` L (default: those recorded) is recorded.
+    """
+    found = {
+        r["context_length"]: r["val_mse"] if r["val_mse"] is not None else r["mse"]
+        for r in runs
+        if r["table"] == "searched" and r["horizon"] == SEARCH_HORIZON
+        and (r["dataset"], r["model"], r["seed"]) == cell
+    }  # fmt: skip
+    if not found or (candidates and set(candidates) - set(found)):
+        return None
+    return min(found, key=lambda length: found[length])
+
+
 def select_lookback_rows(runs: list[dict]) -> list[dict]:
-    """Searched table: per (dataset, model, horizon, seed) keep the L with the best val MSE."""
-    best: dict = {}
-    for r in runs:
-        if r["table"] != "searched":
-            continue
-        key = (r["dataset"], r["model"], r["horizon"], r["seed"])
-        val = r["val_mse"] if r["val_mse"] is not None else r["mse"]
-        if key not in best or val < best[key][0]:
-            best[key] = (val, r)
-    return [r for _, r in best.values()]
+    """Searched table: per (dataset, model, seed) the runs at the L chosen at H=96."""
+    searched = [r for r in runs if r["table"] == "searched"]
+    cells = {(r["dataset"], r["model"], r["seed"]) for r in searched}
+    chosen = {cell: chosen_lookback(searched, cell) for cell in cells}
+    return [
+        r for r in searched
+        if r["context_length"] == chosen[(r["dataset"], r["model"], r["seed"])]
+    ]  # fmt: skip

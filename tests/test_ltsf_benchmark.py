@@ -58,6 +58,28 @@ def test_searched_lookback_is_picked_on_validation_not_test() -> None:
     assert chosen["context_length"] == 336
 
 
+def test_searched_table_runs_every_horizon_at_the_l_chosen_at_h96() -> None:
+    from benchmarks.ltsf import parse, specs
+
+    args = parse(["--search-lookback", "--datasets", "ETTh1", "--models", "ACMix", "PatchTST",
+                  "--seeds", "0"])  # fmt: skip
+    first = [(s.model, s.context_length, s.horizon) for _, s in specs(args, [])]
+    assert first == [("ACMix", 336, 96), ("ACMix", 720, 96), ("ACMix", 1440, 96),
+                     ("PatchTST", 512, 96)]  # fmt: skip
+    runs = [_run("ACMix", 96, 0, mse=0.1, table="searched", L=L, val=val)
+            for L, val in ((336, 0.8), (720, 0.6))]  # fmt: skip
+    assert len(specs(args, runs)) == 4  # 1440 still missing: no choice yet
+    runs.append(_run("ACMix", 96, 0, mse=0.1, table="searched", L=1440, val=0.7))
+    later = {(s.context_length, s.horizon) for _, s in specs(args, runs) if s.model == "ACMix"}
+    assert {(720, h) for h in (192, 336, 720)} <= later
+    runs += [_run("ACMix", h, 0, mse=0.2, table="searched", L=L, val=0.1)
+             for h in (192, 336) for L in (336, 720)]  # fmt: skip
+    kept = select_lookback_rows(runs)
+    assert {r["context_length"] for r in kept} == {720}  # chosen at H=96, not per horizon
+    weather = parse(["--search-lookback", "--datasets", "weather", "--models", "ACMix"])
+    assert {s.context_length for _, s in specs(weather, [])} == {336, 720, 1440, 2880}
+
+
 def test_runs_on_a_window_budget_are_marked_and_keep_old_keys() -> None:
     spec = RunSpec("ETTh1", "ACMix", 96, 96, 0)
     old_key = json.dumps(
