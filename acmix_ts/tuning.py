@@ -128,7 +128,11 @@ def tune(
             horizon=horizon, random_state=random_state,
             trainer_kwargs={"callbacks": callbacks}, **params,
         )  # fmt: skip
-        cv = model.cross_validation(df, n_windows=val_windows, step_size=horizon)
+        try:
+            cv = model.cross_validation(df, n_windows=val_windows, step_size=horizon)
+        except ValueError as error:  # kept for the message of a study where all trials fail
+            trial.set_user_attr("error", str(error))
+            raise
         return mean_mase(cv, df.loc[before_tail(df, id_col, tail)], model)
 
     sampler = optuna.samplers.TPESampler(seed=random_state)
@@ -227,9 +231,16 @@ class AutoACMixForecaster(BaseEstimator):
         )  # fmt: skip
         done = [t for t in study.trials if t.state.name == "COMPLETE"]
         if not done:
+            errors = [t.user_attrs["error"] for t in study.trials if "error" in t.user_attrs]
+            why = (
+                f" {len(errors)} of {len(study.trials)} trials failed; the first with: "
+                f"{errors[0]} (val_windows={self.val_windows} windows of {self.horizon} "
+                "steps are held out of every trial's fit: fewer val_windows leave more data)"
+                if errors else ""
+            )
             raise ValueError(
                 "No trial of the study completed (all pruned or failed); raise n_trials or "
-                "timeout, or widen search_space."
+                "timeout, or widen search_space." + why
             )
         space = DEFAULT_SPACE if self.search_space is None else self.search_space
         best = _resolve(study.best_params, space, self.horizon)

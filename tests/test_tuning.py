@@ -52,6 +52,14 @@ def test_bad_trials_are_pruned() -> None:
     assert all(len(t.intermediate_values) == 1 for t in study.trials)
 
 
+def test_a_study_where_every_trial_fails_says_why() -> None:
+    short = make_panel(n_steps=40)  # 40 steps minus 4 validation horizons of 6: too short
+    model = AutoACMixForecaster(horizon=6, search_space=SPACE, n_trials=2, val_windows=4,
+                                fixed=FIXED)  # fmt: skip
+    with pytest.raises(ValueError, match=r"2 of 2 trials failed; the first with: .*fewer val_"):
+        model.fit(short)
+
+
 def test_two_processes_share_one_sqlite_study(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'study.db'}"
     # The storage's tables are made once, before the workers start (Optuna's recipe:
