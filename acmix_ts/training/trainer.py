@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import EarlyStopping
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 _CHATTY_LOGGERS = ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric")
 _HANDLED_WARNINGS = (
@@ -121,6 +121,8 @@ def make_trainer(
                 strict=False,
             )
         )
+    if any(isinstance(c, ModelCheckpoint) for c in callbacks):
+        options["enable_checkpointing"] = True  # the user's checkpoints, not ours
     options.update(extra)
     with quiet_lightning():
         return pl.Trainer(callbacks=callbacks, **options)

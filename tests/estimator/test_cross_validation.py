@@ -80,6 +80,15 @@ def test_output_works_with_utilsforecast(panel, tiny) -> None:
     assert np.isfinite(scores["ACMix"]).all()
     forecast = model.fit(panel).predict(level=[80])
     assert {"ACMix-lo-80", "ACMix-hi-80"} <= set(forecast.columns)
+    # Quantile columns carry neuralforecast's names, which utilsforecast's losses read.
+    from utilsforecast.losses import mqloss
+
+    held_out = panel.groupby("unique_id").tail(6)
+    model.fit(panel.drop(held_out.index))
+    forecast = model.predict(quantiles=[0.1, 0.9]).merge(held_out, on=["unique_id", "ds"])
+    columns = {"ACMix": ["ACMix_ql0.1", "ACMix_ql0.9"]}
+    loss = mqloss(forecast, columns, quantiles=np.array([0.1, 0.9]))
+    assert np.isfinite(loss["ACMix"]).all() and (loss["ACMix"] > 0).all()
 
 
 def test_one_fit_backtest_is_predict_at_every_cutoff_and_stays_fitted(panel, tiny) -> None:

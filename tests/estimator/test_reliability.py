@@ -219,6 +219,15 @@ def test_trainer_max_steps_and_own_early_stopping_work(panel, tiny) -> None:
     assert np.isfinite(model.predict()["ACMix"]).all()
 
 
+def test_own_model_checkpoint_writes_its_files(panel, tiny, tmp_path) -> None:
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    checkpoint = ModelCheckpoint(dirpath=tmp_path, monitor="val_loss")
+    model = _fit(tiny, panel, trainer_kwargs={"callbacks": [checkpoint]})
+    assert list(tmp_path.glob("*.ckpt")) and checkpoint.best_model_path
+    assert np.isfinite(model.predict()["ACMix"]).all()
+
+
 def test_early_stopping_min_delta_counts_only_large_improvements(panel, tiny) -> None:
     def epochs(**params) -> int:
         model = _fit(tiny, panel, max_epochs=6, early_stopping_patience=1, **params)
