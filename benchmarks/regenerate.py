@@ -13,6 +13,7 @@ import argparse
 import json
 import shutil
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from benchmarks._measure import RESULTS, write_results
@@ -51,14 +52,14 @@ def stocks(source: Path, out: Path) -> None:
     rerender(out)
 
 
-def efficiency(source: Path, out: Path) -> None:
+def efficiency(source: Path, out: Path, name: str = "efficiency") -> None:
     from benchmarks.efficiency_report import build_report
 
-    saved = json.loads((source / "efficiency.json").read_text())
+    saved = json.loads((source / f"{name}.json").read_text())
     results = {k: saved.pop(k) for k in ("rows", "predict", "profile")}
     for derived in ("summary", "exponents", "compile"):
         saved.pop(derived)
-    build_report(out, "efficiency", results, saved, echo=False)
+    build_report(out, name, results, saved, echo=False)
 
 
 def backtest_speed(source: Path, out: Path) -> None:
@@ -83,6 +84,7 @@ def ltsf_tuning(source: Path, out: Path) -> None:
 REPORTS: dict[str, Callable[[Path, Path], None]] = {
     "realworld": realworld, "ltsf": ltsf, "peers": peers, "stocks": stocks,
     "efficiency": efficiency, "backtest_speed": backtest_speed, "tuning": tuning,
+    "efficiency_multiscale": partial(efficiency, name="efficiency_multiscale"),
     "ltsf_tuning": ltsf_tuning,
 }  # fmt: skip
 
