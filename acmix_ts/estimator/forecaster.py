@@ -113,7 +113,7 @@ class ACMixForecaster(BaseEstimator):
     scaler : {"standard", None}, default="standard"
         Per-series standardisation (fitted on the training part only) or none.
     network_kwargs : dict, optional
-        Further (network) fields of :class:`acmix_ts.nn.ACMixConfig` (``patch_stride``, ...).
+        Further (network) fields of :class:`acmix_ts.nn.ACMixConfig` (``n_stages``, ...).
     trainer_kwargs : dict, optional
         Passed to ``pytorch_lightning.Trainer`` (accelerator, devices, strategy,
         precision, logger, callbacks).

@@ -22,7 +22,8 @@ class ACMixNetwork(PatchForecastNetwork):
     patches of ``patch_len`` steps with stride ``patch_stride``; with channel
     independence each target variable is a separate sequence with shared weights;
     ``n_blocks`` ACMix blocks (per stage, ``n_stages``), block ``i`` shifted when ``i``
-    is odd; a linear head to the horizon (one per stage). Covariates: see :mod:`acmix_ts.nn.backbone`.
+    is odd; a linear head to the horizon (one per stage). Covariates: see
+    :mod:`acmix_ts.nn.backbone`.
 
     Parameters
     ----------
