@@ -236,7 +236,8 @@ class AutoACMixForecaster(BaseEstimator):
                 f" {len(errors)} of {len(study.trials)} trials failed; the first with: "
                 f"{errors[0]} (val_windows={self.val_windows} windows of {self.horizon} "
                 "steps are held out of every trial's fit: fewer val_windows leave more data)"
-                if errors else ""
+                if errors
+                else ""
             )
             raise ValueError(
                 "No trial of the study completed (all pruned or failed); raise n_trials or "
