@@ -21,6 +21,7 @@ from acmix_ts.estimator.prepare import series_blocks
 from acmix_ts.estimator.requests import check_h, check_levels, interval_columns
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
 from acmix_ts.estimator.state import FittedState
+from acmix_ts.estimator.transform import exp_columns, log_blocks
 
 
 def refit_windows(n_windows: int, refit: bool | int) -> list[bool]:
@@ -199,6 +200,8 @@ def forecast_pairs(
     state = model.state_
     columns, length, horizon = state.columns, state.context_length, model.horizon
     blocks = series_blocks(frame, columns)
+    if state.log_targets:
+        blocks = log_blocks(blocks, len(columns.targets), "df")
     ids = pd.unique(frame[columns.id])
     known = state.ids.get_indexer(ids)
     if (known < 0).any():
@@ -221,6 +224,8 @@ def forecast_pairs(
     forecast = forecast_values(state, history, future, horizon)[:, :h]
     out = to_frame(state, history, forecast, extra, model.model_name)
     out = add_intervals(state, out, history, widths, model)
+    if state.log_targets:  # the targets below come from frame, in the data's units
+        out = exp_columns(out, model.model_name)
     actual = np.concatenate([starts[i] + o + np.arange(h) for i, o in pairs])
     observed = frame.iloc[actual].reset_index(drop=True)
     out[columns.time] = frame[columns.time].iloc[actual].reset_index(drop=True)

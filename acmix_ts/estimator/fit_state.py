@@ -26,6 +26,7 @@ from acmix_ts.estimator.prepare import Scaler, StaticScaler, series_blocks, vali
 from acmix_ts.estimator.search import first_candidates, search
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
 from acmix_ts.estimator.state import HISTORY_COLUMNS, FittedState
+from acmix_ts.estimator.transform import is_multiplicative, log_blocks
 
 
 def fit_state(
@@ -48,6 +49,13 @@ def fit_state(
     check_lengths(lengths, min(contexts) + estimator.horizon, val_size)
     statics = static_table(frame, columns, static_df, "df")
     blocks = series_blocks(frame, columns)
+    n_y = len(columns.targets)
+    log = estimator.target_transform == "log" or (
+        estimator.target_transform == "auto"
+        and is_multiplicative([b[: len(b) - val_size, :n_y] for b in blocks], season)
+    )
+    if log:
+        blocks = log_blocks(blocks, n_y, "df")
     firsts = pd.DatetimeIndex(frame.groupby(columns.id, sort=False)[columns.time].first())
     phases = first_phases(firsts, freq, season)
     train_blocks = [b[: len(b) - val_size] for b in blocks]
@@ -105,6 +113,7 @@ def fit_state(
         cycles=found,
         next_phase=np.mod(phases + lengths.to_numpy(), found.season),
         time_axis="integer" if integer else "datetime",
+        log_targets=log,
     )
     if val_size and state.quantiles is None:
         state.conformal_scores = calibration_scores(state, blocks, phases, val_size, estimator)

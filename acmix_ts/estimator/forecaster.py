@@ -94,10 +94,9 @@ class ACMixForecaster(BaseEstimator):
         Stop after ``patience`` (default 3; needs ``val_size``) validation checks whose loss
         fell by less than ``min_delta`` (default 0). An ``EarlyStopping`` in
         ``trainer_kwargs["callbacks"]`` replaces the built-in one.
-    attention_warmup_epochs : int, default=0
-        Ramp the attention path in from 0 over this many epochs (convolution first); 0: off.
-    compile : bool, default=False
-        ``torch.compile`` the network's forward during training.
+    attention_warmup_epochs, compile : int, bool
+        Ramp the attention path in from 0 over this many epochs (default 0: off); run
+        ``torch.compile`` on the network's forward in training (default False).
     random_state : int or None, default=0
         Seed of weights and shuffling (same seed and data: same predictions on CPU).
     past_covariates, future_covariates, static_covariates : tuple of str
@@ -112,13 +111,13 @@ class ACMixForecaster(BaseEstimator):
         (default: inferred) and gives integer times back.
     scaler : {"standard", None}, default="standard"
         Per-series standardisation (fitted on the training part only) or none.
+    target_transform : {"auto", "log", None}, default=None
+        Log targets (``"auto"``: where the swing grows with the level); ``log_targets_``.
     network_kwargs : dict, optional
         Further (network) fields of :class:`acmix_ts.nn.ACMixConfig` (``n_stages``, ...).
-    trainer_kwargs : dict, optional
-        Passed to ``pytorch_lightning.Trainer`` (accelerator, devices, strategy,
-        precision, logger, callbacks).
-    progress_bar : bool, default=False
-        Lightning's progress bar while training.
+    trainer_kwargs, progress_bar : dict, bool
+        Passed to ``pytorch_lightning.Trainer`` (accelerator, devices, strategy, precision,
+        logger, callbacks); Lightning's progress bar while training (default off).
 
     Examples
     --------
@@ -172,6 +171,7 @@ class ACMixForecaster(BaseEstimator):
         target_col: str | tuple[str, ...] = "y",
         freq: str | None = None,
         scaler: str | None = "standard",
+        target_transform: str | None = None,
         network_kwargs: dict | None = None,
         trainer_kwargs: dict | None = None,
         progress_bar: bool = False,

@@ -203,7 +203,8 @@ def _state(
     if fitted.get("time_zone"):
         last = last.tz_convert(fitted["time_zone"])
     cycles = arrays["cycles"]
-    meta = {name: fitted[name] for name in META_FIELDS}
+    meta = {name: fitted[name] for name in META_FIELDS if name != "log_targets"}
+    meta["log_targets"] = bool(fitted.get("log_targets", False))  # saved from 0.3 on
     meta["quantiles"] = None if meta["quantiles"] is None else tuple(meta["quantiles"])
     return FittedState(
         columns=columns,

@@ -105,6 +105,7 @@ CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "early_stopping_min_delta": _float_in(0.0, float("inf"), closed_low=True),
     "random_state": _none_or(_int_at_least(0)),
     "scaler": _one_of("standard", None),
+    "target_transform": _one_of("auto", "log", None),
     "past_covariates": _names(),
     "future_covariates": _names(),
     "static_covariates": _names(),

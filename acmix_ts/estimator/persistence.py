@@ -41,7 +41,7 @@ FILES = ("weights.safetensors", "state.safetensors")
 # FittedState fields stored as they are in config.json; the others are converted.
 META_FIELDS = (
     "freq", "quantiles", "context_length", "season_length", "seasonal", "trend", "n_models",
-    "best_val_loss", "time_axis", "frame_library",
+    "best_val_loss", "time_axis", "frame_library", "log_targets",
 )  # fmt: skip
 MAX_MEMBERS = 64  # networks in a saved median at most (a hostile file asks for more)
 SECTIONS = ("versions", "params", "fitted", "files")

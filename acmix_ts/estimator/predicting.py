@@ -28,6 +28,7 @@ from acmix_ts.estimator.requests import (
 )
 from acmix_ts.estimator.seasonal import SeasonalCycles, first_phases
 from acmix_ts.estimator.state import FittedState, Member
+from acmix_ts.estimator.transform import exp_columns, log_blocks
 from acmix_ts.nn import NetworkInputs, forecast_in_chunks
 
 CHUNK = 1024  # series per forward pass
@@ -83,7 +84,8 @@ def predict(
         future = future_block(state, futr_df, history, h, model.horizon)
         forecast = forecast_values(state, history, future, model.horizon)  # (n, H, C, Q)
     frame = to_frame(state, history, forecast[:, :h], extra, model.model_name)
-    return add_intervals(state, frame, history, widths, model)
+    frame = add_intervals(state, frame, history, widths, model)
+    return exp_columns(frame, model.model_name) if state.log_targets else frame
 
 
 def rolled_forecast(state: FittedState, history: History, horizon: int, h: int) -> np.ndarray:
@@ -129,6 +131,8 @@ def history_from(
         )
     infer_freq(tails.frame, columns, state.freq, "df")
     blocks, ids = tails.blocks, tails.ids
+    if state.log_targets:
+        blocks = log_blocks(blocks, len(columns.targets), "df")
     known = state.ids.get_indexer(ids)
     own = Scaler.fit(blocks, enabled=standardise)  # whole series for the new ones
     mean = np.where(known[:, None] >= 0, state.scaler.mean[known], own.mean)

@@ -97,6 +97,9 @@ class FittedState:
     frame_library : str
         The dataframe library of ``fit``'s input (``"pandas"``, ``"polars"``): ``predict``
         answers in it.
+    log_targets : bool
+        The model reads and forecasts the logs of the targets
+        (:mod:`acmix_ts.estimator.transform`).
     """
 
     columns: Columns
@@ -122,6 +125,7 @@ class FittedState:
     next_phase: np.ndarray
     time_axis: str = "datetime"
     frame_library: str = "pandas"
+    log_targets: bool = False
 
     @property
     def network(self) -> nn.Module:
