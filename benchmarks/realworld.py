@@ -111,7 +111,7 @@ def record(
 
 def execute(args: argparse.Namespace, runs_file: Path) -> int:
     """Run every missing (dataset, model, seed) of the split; returns the runs made."""
-    done = {r["key"] for r in read_runs(runs_file) if r["status"] == "ok"}
+    done = {r["key"] for r in read_runs(runs_file) if r["status"] == "ok" and not args.rerun}
     models, commit, made = runnable_models(args.models), environment()["git_commit"], 0
     extra = SMOKE_ACMIX_KWARGS if args.smoke else {}
     for dataset in args.datasets:
@@ -167,6 +167,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="2 small datasets, 1 window, own models (+ stats if installed)",
     )
+    parser.add_argument(
+        "--rerun", action="store_true",
+        help="run again where an ok run is recorded (after a default changed; the latest counts)",
+    )  # fmt: skip
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (torch, BLAS)")
     args = parser.parse_args(argv)

@@ -87,6 +87,7 @@ def acmix(panel: pd.DataFrame, origins: dict, mode: str, seed: int, s: Settings)
         max_epochs=s.epochs,
         early_stopping_patience=s.early_stopping_patience,
         random_state=seed,
+        target_transform=None,  # the protocol's fixed settings (prices as they are)
         network_kwargs={"patch_stride": s.patch_len},
         trainer_kwargs={"accelerator": "cpu"},
     )

@@ -111,7 +111,7 @@ class ACMixForecaster(BaseEstimator):
         (default: inferred) and gives integer times back.
     scaler : {"standard", None}, default="standard"
         Per-series standardisation (fitted on the training part only) or none.
-    target_transform : {"auto", "log", None}, default=None
+    target_transform : {"auto", "log", None}, default="auto"
         Log targets (``"auto"``: where the swing grows with the level); ``log_targets_``.
     network_kwargs : dict, optional
         Further (network) fields of :class:`acmix_ts.nn.ACMixConfig` (``n_stages``, ...).
@@ -171,7 +171,7 @@ class ACMixForecaster(BaseEstimator):
         target_col: str | tuple[str, ...] = "y",
         freq: str | None = None,
         scaler: str | None = "standard",
-        target_transform: str | None = None,
+        target_transform: str | None = "auto",
         network_kwargs: dict | None = None,
         trainer_kwargs: dict | None = None,
         progress_bar: bool = False,
