@@ -39,7 +39,7 @@ from .estimator.conftest import TINY, make_panel
 
 REPO = Path(__file__).resolve().parents[1]
 
-MODELS = ("acmix", "acmix_full", "patchtst", "dlinear")
+MODELS = ("acmix", "acmix_full", "acmix_ms", "patchtst", "dlinear")
 
 
 def _run_benchmark(out_dir: Path, *extra: str) -> dict:
