@@ -44,6 +44,7 @@ def _week_start(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
 
 
 def _offsets(times: pd.DatetimeIndex, step: pd.Timedelta, where: str) -> np.ndarray:
+    """Steps from the start of its week to each of ``times`` (raise off the step grid)."""
     local = _wall_clock(times)
     since = (local - _week_start(local)).asi8
     off_grid = since % step.value != 0
@@ -98,13 +99,9 @@ class Sessions:
         slots = np.unique(np.concatenate([_offsets(t, step, where) for t in stamps]))
         return cls(step, slots)
 
-    def offsets(self, times: pd.DatetimeIndex, where: str) -> np.ndarray:
-        """Steps from the start of its week to each of ``times`` (raise off the step grid)."""
-        return _offsets(times, self.step, where)
-
     def check(self, sid: object, times: pd.DatetimeIndex, where: str) -> None:
         """Raise when a timestamp of series ``sid`` falls outside the calendar's slots."""
-        offsets = self.offsets(times, where)
+        offsets = _offsets(times, self.step, where)
         outside = ~np.isin(offsets, self.slots)
         if outside.any():
             raise ValueError(
@@ -117,7 +114,7 @@ class Sessions:
         """Slots from a fixed Monday to each timestamp, counting only calendar slots."""
         local = _wall_clock(times)
         weeks = (_week_start(local) - pd.Timestamp("1970-01-05")) // WEEK  # a Monday
-        index = np.searchsorted(self.slots, self.offsets(local, "the data"))
+        index = np.searchsorted(self.slots, _offsets(local, self.step, "the data"))
         return np.asarray(weeks, dtype=np.int64) * len(self.slots) + index
 
     def after(self, last: pd.Timestamp, count: int) -> pd.DatetimeIndex:

@@ -6,6 +6,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any, cast
 
+from acmix_ts.estimator.transform import TRANSFORMS
 from acmix_ts.nn import FUSION_MODES
 from acmix_ts.training.losses import LOSSES
 
@@ -105,7 +106,7 @@ CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "early_stopping_min_delta": _float_in(0.0, float("inf"), closed_low=True),
     "random_state": _none_or(_int_at_least(0)),
     "scaler": _one_of("standard", None),
-    "target_transform": _one_of("auto", "log", None),
+    "target_transform": _one_of(*TRANSFORMS),
     "past_covariates": _names(),
     "future_covariates": _names(),
     "static_covariates": _names(),
