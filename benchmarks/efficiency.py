@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     started, load_start = time.perf_counter(), load_average()
     skip = ("child", "out_dir", "name", "no_predict")
     settings = {k: v for k, v in vars(args).items() if k not in skip}
+    settings["fused_adamw"] = True  # the library's optimiser (training.module.fused_supported)
     results: dict[str, Any] = {"rows": run_grid(settings), "predict": None, "profile": None}
     if not args.no_predict:
         results["predict"] = measure({**settings, "kind": "predict"})

@@ -72,12 +72,15 @@ def _setup(spec: dict[str, Any], model: str) -> tuple[Any, Any, Any, Any]:
     import torch
 
     import acmix_ts.nn as networks
+    from acmix_ts.training.module import fused_supported
 
     torch.manual_seed(spec["seed"])
     class_name, overrides = {**MODELS, **PROFILE_VARIANTS}[model][:2]
     config = networks.ACMixConfig(spec["lookback"], spec["horizon"], **overrides)
     network = getattr(networks, class_name)(config).to(spec["device"])
-    optimizer = torch.optim.AdamW(network.parameters(), lr=1e-3)
+    params = list(network.parameters())
+    fused = spec.get("fused_adamw", False) and fused_supported(params)  # older runs: loop
+    optimizer = torch.optim.AdamW(params, lr=1e-3, fused=fused)
     y = torch.randn(spec["batch_size"], spec["lookback"], 1, device=spec["device"])
     target = torch.randn(spec["batch_size"], spec["horizon"], 1, device=spec["device"])
     return network, optimizer, y, target

@@ -3,11 +3,25 @@
 The T tokens are split into non-overlapping windows of ``window_size`` W; each query
 attends to the keys of its own window with scores ``q k^T / sqrt(hd) + B[i - j]``,
 where ``B`` is a table of 2W-1 entries per head indexed by the offset in tokens.
-Shifted windows move the grid by W//2 by PADDING the front (and the back up to a
-multiple of W) and masking the padded keys; there is no cyclic roll, so the last tokens
-never see the first ones. Cost O(T*W*d) time and memory: the windows are folded into
-the batch and :func:`torch.nn.functional.scaled_dot_product_attention` runs on
-(B*nW, N, W, hd); no T x T tensor is built unless the whole sequence is one window.
+Shifted windows move the grid by W//2; there is no cyclic roll, so the last tokens
+never see the first ones.
+
+Layout. Attention runs on GROUPS of G tokens: each query scores the G keys of its group,
+and an additive mask (``-inf``) keeps only the keys of its own window. One gather from
+the table, extended by a ``-inf`` row, builds bias and mask together (:meth:`group_index`).
+
+- Long sequences (T > ``BANDED_MAX_TOKENS``): the groups are the windows. The sequence is
+  padded at the front by the shift and at the back up to a multiple of W (padded keys
+  masked), and viewed, without a copy, as (B, N, nW, W, hd): cost O(T*W*d) time and
+  memory, no T x T tensor.
+- Short sequences: one group of all T tokens with a block-diagonal mask. For a few
+  windows this is cheaper than cutting them out (no padding, no copies).
+
+On CPU the keys of a group are padded with masked zeros up to ``MIN_KEYS``: PyTorch's
+CPU softmax runs a scalar loop over rows shorter than its vector width (about 17x slower
+per element at 8 or 11 keys than at 16, measured on the development machine), and
+masked keys change no weight. Every layout computes the same softmax over the same keys
+(tested against an explicit reference).
 
 Shape: q, k, v (B, N, T, hd) -> (B, N, T, hd).
 """
@@ -17,6 +31,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+# Sequences up to this many tokens attend as one group with a block-diagonal mask.
+BANDED_MAX_TOKENS = 32
+# On CPU, every group scores at least this many keys (masked padding; see the module doc).
+MIN_KEYS = 16
 
 
 class WindowAttention(nn.Module):
@@ -37,7 +56,6 @@ class WindowAttention(nn.Module):
     """
 
     relative_bias_table: nn.Parameter | None  # (2W - 1, N); None for full attention
-    relative_index: Tensor | None  # buffer (W, W); None for full attention
 
     def __init__(self, n_heads: int, window_size: int | None = 8, shifted: bool = False) -> None:
         super().__init__()
@@ -48,13 +66,10 @@ class WindowAttention(nn.Module):
         self.shifted = shifted
         if window_size is None:
             self.register_parameter("relative_bias_table", None)
-            self.register_buffer("relative_index", None, persistent=False)
         else:
             # Entry (W - 1 + i - j, h) is the bias of query i on key j in head h.
             self.relative_bias_table = nn.Parameter(torch.empty(2 * window_size - 1, n_heads))
-            offsets = torch.arange(window_size)
-            index = offsets[:, None] - offsets[None, :] + window_size - 1  # (W, W)
-            self.register_buffer("relative_index", index, persistent=False)
+        self._index_cache: dict[tuple[int, int, str], Tensor] = {}
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -72,43 +87,61 @@ class WindowAttention(nn.Module):
             return n_tokens, 0
         return size, (size // 2 if self.shifted else 0)
 
-    def relative_bias(self, size: int) -> Tensor:
-        """Bias of every (query, key) pair of a window of ``size`` tokens.
+    def group_layout(self, n_tokens: int) -> tuple[int, int, int]:
+        """Return ``(group, front, back)``: tokens per group and the padding around the sequence.
 
-        Shape: -> (N, size, size); entry [h, i, j] = table[W - 1 + i - j, h].
+        One group of all tokens up to ``BANDED_MAX_TOKENS``; else the windows, padded
+        in front by the shift and at the back up to a multiple of the window.
         """
-        # Only with a window_size (full attention has no table).
-        assert self.relative_index is not None and self.relative_bias_table is not None
-        index = self.relative_index[:size, :size]  # (size, size)
-        return self.relative_bias_table[index].permute(2, 0, 1)  # (N, size, size)
+        window, shift = self.window_layout(n_tokens)
+        if n_tokens <= max(BANDED_MAX_TOKENS, window):
+            return n_tokens, 0, 0
+        return window, shift, -(shift + n_tokens) % window
+
+    def group_index(self, n_tokens: int, n_keys: int, device: torch.device) -> Tensor:
+        """Row of the extended table (bias rows, then a ``-inf`` row) for each score.
+
+        Shape: -> (nG, G, n_keys), int64; entry [g, i, c] is ``W - 1 + i - c`` when
+        query i and key c of group g are real tokens of the same window, else ``2W - 1``
+        (the ``-inf`` row; keys c >= G are padding). Cached per length and device.
+        """
+        key = (n_tokens, n_keys, str(device))
+        if key not in self._index_cache:
+            window, shift = self.window_layout(n_tokens)
+            group, front, back = self.group_layout(n_tokens)
+            assert self.window_size is not None  # the table exists
+            masked = 2 * self.window_size - 1
+            position = torch.arange(front + n_tokens + back, device=device).view(-1, group)
+            token = position - front  # (nG, G): index in the sequence, < 0 or >= T: padding
+            real = (token >= 0) & (token < n_tokens)
+            window_id = torch.div(token + shift, window, rounding_mode="floor")
+            allowed = (window_id[:, :, None] == window_id[:, None, :]) & real[:, None, :]
+            offset = position[:, :, None] - position[:, None, :] + self.window_size - 1
+            index = torch.where(allowed, offset, masked)  # (nG, G, G)
+            self._index_cache[key] = F.pad(index, (0, n_keys - group), value=masked)
+        return self._index_cache[key]
+
+    def group_bias(self, n_tokens: int, n_keys: int, dtype: torch.dtype) -> Tensor:
+        """Bias and mask of every score. Shape: -> (N, nG, G, n_keys)."""
+        assert self.relative_bias_table is not None  # only with a window_size
+        table = self.relative_bias_table
+        masked = table.new_full((1, self.n_heads), float("-inf"))
+        index = self.group_index(n_tokens, n_keys, table.device)
+        bias = F.embedding(index, torch.cat([table, masked]))  # (nG, G, n_keys, N)
+        return bias.permute(3, 0, 1, 2).to(dtype)
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
         if self.relative_bias_table is None:
             return F.scaled_dot_product_attention(q, k, v)  # (B, N, T, hd)
         batch, n_heads, n_tokens, head_dim = q.shape
-        window, shift = self.window_layout(n_tokens)
-        pad_back = -(shift + n_tokens) % window
-        padded = shift + n_tokens + pad_back
-        n_windows = padded // window
-        bias = self.relative_bias(window).to(q.dtype)  # (N, W, W)
-        if shift or pad_back:
-            q, k, v = (F.pad(t, (0, 0, shift, pad_back)) for t in (q, k, v))  # (B, N, Tp, hd)
-            position = torch.arange(padded, device=q.device)
-            padding = (position < shift) | (position >= shift + n_tokens)  # (Tp,)
-            key_mask = q.new_zeros(padded).masked_fill(padding, float("-inf"))  # (Tp,)
-            key_mask = key_mask.view(n_windows, 1, 1, window)  # (nW, 1, 1, W)
-            bias = bias.unsqueeze(0) + key_mask  # (nW, N, W, W)
-            bias = bias.expand(batch, -1, -1, -1, -1)  # (B, nW, N, W, W)
-            bias = bias.reshape(-1, n_heads, window, window)  # (B*nW, N, W, W)
-            # Every window holds >= 1 real key, so no row of scores is all -inf.
-
-        def to_windows(t: Tensor) -> Tensor:
-            t = t.view(batch, n_heads, n_windows, window, head_dim)  # (B, N, nW, W, hd)
-            return t.transpose(1, 2).reshape(-1, n_heads, window, head_dim)  # (B*nW, N, W, hd)
-
-        out = F.scaled_dot_product_attention(
-            to_windows(q), to_windows(k), to_windows(v), attn_mask=bias
-        )  # (B*nW, N, W, hd)
-        out = out.view(batch, n_windows, n_heads, window, head_dim)  # (B, nW, N, W, hd)
-        out = out.transpose(1, 2).reshape(batch, n_heads, padded, head_dim)  # (B, N, Tp, hd)
-        return out[:, :, shift : shift + n_tokens]  # (B, N, T, hd)
+        group, front, back = self.group_layout(n_tokens)
+        n_keys = max(group, MIN_KEYS) if q.device.type == "cpu" else group
+        if front or back:
+            q, k, v = (F.pad(t, (0, 0, front, back)) for t in (q, k, v))  # (B, N, Tp, hd)
+        q, k, v = (t.view(batch, n_heads, -1, group, head_dim) for t in (q, k, v))
+        if n_keys > group:  # masked zero keys (CPU softmax width)
+            k, v = (F.pad(t, (0, 0, 0, n_keys - group)) for t in (k, v))  # (B, N, nG, K, hd)
+        bias = self.group_bias(n_tokens, n_keys, q.dtype)  # (N, nG, G, K)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)  # (B, N, nG, G, hd)
+        out = out.reshape(batch, n_heads, -1, head_dim)  # (B, N, Tp, hd)
+        return out[:, :, front : front + n_tokens]  # (B, N, T, hd)

@@ -1,4 +1,5 @@
-"""WindowAttention against a naive reference, relative-position bias, no T x T tensors."""
+"""WindowAttention against a naive reference, relative-position bias, no T x T tensors
+beyond short sequences, padded keys on CPU."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def random_qkv(batch, n_heads, n_tokens, head_dim, seed=0):
 
 @pytest.mark.parametrize("shifted", [False, True])
 @pytest.mark.parametrize(
-    ("n_tokens", "window"), [(1, 4), (3, 4), (4, 4), (7, 4), (13, 4), (16, 4), (17, 5), (23, 6)]
+    ("n_tokens", "window"),
+    [(1, 4), (3, 4), (4, 4), (7, 4), (13, 4), (16, 4), (17, 5), (23, 6), (37, 4), (45, 8), (70, 6)],
 )
 def test_window_attention_matches_naive_block_diagonal_reference(n_tokens, window, shifted):
     torch.manual_seed(0)
@@ -53,9 +55,10 @@ def test_window_attention_matches_naive_block_diagonal_reference(n_tokens, windo
     torch.testing.assert_close(attn(q, k, v), expected, atol=1e-5, rtol=1e-5)
 
 
-def test_window_attention_gradients_match_reference():
+@pytest.mark.parametrize("n_tokens", [11, 38])  # one banded group; windows
+def test_window_attention_gradients_match_reference(n_tokens):
     attn = WindowAttention(n_heads=2, window_size=4, shifted=True)
-    q, k, v = (t.requires_grad_() for t in random_qkv(2, 2, 11, 3))
+    q, k, v = (t.requires_grad_() for t in random_qkv(2, 2, n_tokens, 3))
     attn(q, k, v).square().sum().backward()
     got = [t.grad.clone() for t in (q, k, v, attn.relative_bias_table)]
     for t in (q, k, v):
@@ -73,15 +76,28 @@ def test_full_attention_without_window_is_plain_sdpa():
     torch.testing.assert_close(attn(q, k, v), F.scaled_dot_product_attention(q, k, v))
 
 
-def test_relative_bias_index_table():
+@pytest.mark.parametrize("n_keys", [5, 16])
+def test_group_bias_reads_the_table_by_offset(n_keys):
     attn = WindowAttention(n_heads=2, window_size=5)
     table = attn.relative_bias_table.detach()
-    for size in (1, 3, 5):
-        bias = attn.relative_bias(size).detach()  # (N, size, size)
-        assert bias.shape == (2, size, size)
-        for i in range(size):
-            for j in range(size):
-                torch.testing.assert_close(bias[:, i, j], table[4 + i - j])
+    bias = attn.group_bias(5, n_keys, torch.float32).detach()  # one window: (N, 1, 5, K)
+    assert bias.shape == (2, 1, 5, n_keys)
+    for i in range(5):
+        for j in range(5):
+            torch.testing.assert_close(bias[:, 0, i, j], table[4 + i - j])
+    assert torch.isneginf(bias[:, :, :, 5:]).all()  # padded keys are masked
+
+
+@pytest.mark.parametrize(("n_tokens", "shifted"), [(20, True), (50, True), (64, False)])
+def test_float64_matches_reference_to_rounding(n_tokens, shifted):
+    # Padded keys and groups change no weight: in float64 the layouts agree to 1e-12.
+    attn = WindowAttention(n_heads=3, window_size=8, shifted=shifted).double()
+    with torch.no_grad():
+        attn.relative_bias_table.normal_()
+    q, k, v = (t.double() for t in random_qkv(2, 3, n_tokens, 4))
+    table = attn.relative_bias_table.detach()
+    expected = naive_window_attention(q, k, v, table, 8, 4 if shifted else 0)
+    torch.testing.assert_close(attn(q, k, v), expected, atol=1e-12, rtol=1e-12)
 
 
 def attention_rows(n_tokens, window, table):
@@ -108,7 +124,7 @@ def test_same_offset_same_bias_at_any_length():
 
 
 @pytest.mark.parametrize("shifted", [False, True])
-def test_windowed_attention_builds_no_sequence_by_sequence_tensor(monkeypatch, shifted):
+def test_long_windowed_attention_builds_no_sequence_by_sequence_tensor(monkeypatch, shifted):
     seen = []
     real_sdpa = F.scaled_dot_product_attention
 
@@ -118,13 +134,28 @@ def test_windowed_attention_builds_no_sequence_by_sequence_tensor(monkeypatch, s
 
     monkeypatch.setattr(attention_module.F, "scaled_dot_product_attention", recording_sdpa)
     attn = WindowAttention(n_heads=2, window_size=4, shifted=shifted)
-    q, k, v = random_qkv(3, 2, 37, 8)
+    q, k, v = random_qkv(3, 2, 37, 8)  # more than BANDED_MAX_TOKENS: windows
     attn(q, k, v)
     ((q_shape, mask_shape),) = seen
-    n_windows = q_shape[0] // 3
-    assert q_shape[1:] == (2, 4, 8)  # (B*nW, N, W, hd)
-    assert n_windows == (37 + (2 if shifted else 0) + 3) // 4
-    assert mask_shape[-2:] == (4, 4)
+    n_windows = (37 + (2 if shifted else 0) + 3) // 4
+    assert q_shape == (3, 2, n_windows, 4, 8)  # (B, N, nW, W, hd), a view of the input
+    assert mask_shape == (2, n_windows, 4, attention_module.MIN_KEYS)  # CPU: padded keys
+
+
+def test_short_sequence_is_one_masked_group(monkeypatch):
+    seen = []
+    real_sdpa = F.scaled_dot_product_attention
+
+    def recording_sdpa(q, k, v, attn_mask=None, **kwargs):
+        seen.append((tuple(q.shape), tuple(k.shape)))
+        return real_sdpa(q, k, v, attn_mask=attn_mask, **kwargs)
+
+    monkeypatch.setattr(attention_module.F, "scaled_dot_product_attention", recording_sdpa)
+    attn = WindowAttention(n_heads=2, window_size=4, shifted=True)
+    attn(*random_qkv(3, 2, 11, 8))
+    ((q_shape, k_shape),) = seen
+    assert q_shape == (3, 2, 1, 11, 8)  # all 11 tokens in one group
+    assert k_shape == (3, 2, 1, attention_module.MIN_KEYS, 8)  # keys padded to the CPU width
 
 
 def test_no_nan_with_bf16_inputs():

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from acmix_ts.nn import ACMix1d, ACMixConfig, ACMixNetwork
+from acmix_ts.nn import shift_conv as shift_conv_module
 from acmix_ts.nn.shift_conv import ShiftConv
 
 
@@ -56,6 +57,35 @@ def test_shift_conv_equals_shift_and_sum_of_maps(kernel_size, n_tokens):
     qkv = torch.randn(2, n_tokens, 3 * n_heads * head_dim)
     expected = shift_and_sum(qkv, module.piece_map.weight.detach(), n_heads, kernel_size)
     torch.testing.assert_close(module(qkv), expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("kernel_size", "n_tokens"), [(1, 6), (3, 11), (5, 40)])
+def test_dense_short_sequence_path_equals_grouped_conv(kernel_size, n_tokens):
+    # Any trained weight: the matrix-product path and the grouped convolution agree,
+    # outputs and gradients.
+    torch.manual_seed(0)
+    module = ShiftConv(n_heads=4, head_dim=3, kernel_size=kernel_size)
+    with torch.no_grad():
+        module.conv.weight.normal_()
+    maps = torch.randn(2, n_tokens, 3 * kernel_size, requires_grad=True)  # (B, T, hd*k)
+    results = []
+    for path in (module.dense_conv, lambda m: module.conv(m.transpose(1, 2)).transpose(1, 2)):
+        out = path(maps)
+        out.square().sum().backward()
+        results.append((out.detach(), maps.grad.clone(), module.conv.weight.grad.clone()))
+        maps.grad, module.conv.weight.grad = None, None
+    for dense, grouped in zip(*results, strict=True):
+        torch.testing.assert_close(dense, grouped, atol=1e-5, rtol=1e-5)
+
+
+def test_forward_takes_the_dense_path_only_for_short_sequences(monkeypatch):
+    module = ShiftConv(n_heads=2, head_dim=3)
+    calls = []
+    real = module.dense_conv
+    monkeypatch.setattr(module, "dense_conv", lambda maps: calls.append(1) or real(maps))
+    for n_tokens in (shift_conv_module.DENSE_MAX_TOKENS, shift_conv_module.DENSE_MAX_TOKENS + 1):
+        module(torch.randn(1, n_tokens, 18))
+    assert calls == [1]
 
 
 def conv_only_reference(mixer, x, beta):
