@@ -72,7 +72,8 @@ class ShiftConv(nn.Module):
         )
         # group_mask[o, g] = 1 when output channel o belongs to group g (o // N == g).
         group_mask = torch.arange(n_heads * head_dim)[:, None] // n_heads == torch.arange(head_dim)
-        self.register_buffer("group_mask", group_mask.float(), persistent=False)  # (d, hd)
+        self.group_mask: Tensor  # (d, hd)
+        self.register_buffer("group_mask", group_mask.float(), persistent=False)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
