@@ -17,11 +17,13 @@ the table, extended by a ``-inf`` row, builds bias and mask together (:meth:`gro
 - Short sequences: one group of all T tokens with a block-diagonal mask. For a few
   windows this is cheaper than cutting them out (no padding, no copies).
 
-On CPU the keys of a group are padded with masked zeros up to ``MIN_KEYS``: PyTorch's
-CPU softmax runs a scalar loop over rows shorter than its vector width (about 17x slower
-per element at 8 or 11 keys than at 16, measured on the development machine), and
-masked keys change no weight. Every layout computes the same softmax over the same keys
-(tested against an explicit reference).
+On CPU the keys of a short sequence's one group are padded with masked zeros up to
+``MIN_KEYS``: PyTorch's CPU softmax runs a scalar loop over rows shorter than its vector
+width (about 17x slower per element at 8 or 11 keys than at 16, measured on the
+development machine), and masked keys change no weight. The windows of long sequences
+are not padded: with many windows the doubled products cost more than the softmax saves
+(measured at 48 to 1,023 tokens, batch 224). Every layout computes the same softmax over
+the same keys (tested against an explicit reference).
 
 Shape: q, k, v (B, N, T, hd) -> (B, N, T, hd).
 """
@@ -34,7 +36,7 @@ from torch import Tensor, nn
 
 # Sequences up to this many tokens attend as one group with a block-diagonal mask.
 BANDED_MAX_TOKENS = 32
-# On CPU, every group scores at least this many keys (masked padding; see the module doc).
+# On CPU, a short sequence's one group scores at least this many keys (masked padding).
 MIN_KEYS = 16
 
 
@@ -135,7 +137,10 @@ class WindowAttention(nn.Module):
             return F.scaled_dot_product_attention(q, k, v)  # (B, N, T, hd)
         batch, n_heads, n_tokens, head_dim = q.shape
         group, front, back = self.group_layout(n_tokens)
-        n_keys = max(group, MIN_KEYS) if q.device.type == "cpu" else group
+        # Pad a short sequence's keys (see the module doc); windows of long sequences
+        # are not padded: there the extra products cost more than the slow softmax.
+        one_group = group == n_tokens
+        n_keys = max(group, MIN_KEYS) if one_group and q.device.type == "cpu" else group
         if front or back:
             q, k, v = (F.pad(t, (0, 0, front, back)) for t in (q, k, v))  # (B, N, Tp, hd)
         q, k, v = (t.view(batch, n_heads, -1, group, head_dim) for t in (q, k, v))

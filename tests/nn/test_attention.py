@@ -139,7 +139,7 @@ def test_long_windowed_attention_builds_no_sequence_by_sequence_tensor(monkeypat
     ((q_shape, mask_shape),) = seen
     n_windows = (37 + (2 if shifted else 0) + 3) // 4
     assert q_shape == (3, 2, n_windows, 4, 8)  # (B, N, nW, W, hd), a view of the input
-    assert mask_shape == (2, n_windows, 4, attention_module.MIN_KEYS)  # CPU: padded keys
+    assert mask_shape == (2, n_windows, 4, 4)  # windows: keys not padded
 
 
 def test_short_sequence_is_one_masked_group(monkeypatch):
