@@ -97,7 +97,10 @@ class ShiftConv(nn.Module):
         """``self.conv`` as one matrix product. Shape: (B, T, hd*k) -> (B, T, d)."""
         batch, n_tokens, n_in = maps.shape
         half = self.kernel_size // 2
-        taps = F.pad(maps, (0, 0, half, half)).unfold(1, self.kernel_size, 1)  # (B, T, hd*k, k)
+        padded = F.pad(maps, (0, 0, half, half))  # (B, T + k - 1, hd*k)
+        # Slices, not Tensor.unfold: ONNX export cannot size an unfold of a dynamic batch.
+        shifted = [padded[:, tap : tap + n_tokens] for tap in range(self.kernel_size)]
+        taps = torch.stack(shifted, dim=-1)  # (B, T, hd*k, k)
         weight = self.conv.weight  # (d, k, k): (out o, map j, tap)
         # dense[o, g, j, tap] = weight[o, j, tap] on o's own group g, else 0.
         dense = self.group_mask[:, :, None, None] * weight[:, None]  # (d, hd, k, k)
