@@ -85,6 +85,7 @@ REPORTS: dict[str, Callable[[Path, Path], None]] = {
     "realworld": realworld, "ltsf": ltsf, "peers": peers, "stocks": stocks,
     "efficiency": efficiency, "backtest_speed": backtest_speed, "tuning": tuning,
     "efficiency_multiscale": partial(efficiency, name="efficiency_multiscale"),
+    "efficiency_before": partial(efficiency, name="efficiency_before"),
     "ltsf_tuning": ltsf_tuning,
 }  # fmt: skip
 
