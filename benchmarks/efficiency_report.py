@@ -98,6 +98,7 @@ def _header(meta: dict[str, Any]) -> list[str]:
         machine = f"{meta['gpu']}, host {machine}"
     threads = f"{s['threads']} intra-op thread(s); " if s["device"] == "cpu" else ""
     where = "a fresh process per measurement" if s["isolate"] else "one process"
+    optimizer = "fused AdamW" if s.get("fused_adamw") else "AdamW"  # older runs: the loop
     return [
         f"# Training throughput, memory and predict latency vs look-back "
         f"({s['device']}, {s['precision']})",
@@ -109,9 +110,8 @@ def _header(meta: dict[str, Any]) -> list[str]:
         f"(1/5/15 min) {meta['load_average_start']} at start, {meta['load_average_end']} at "
         "end (other jobs shared the machine: compare models by the ratios, measured in the "
         "same repetition, not by absolute times).",
-        f"Step: forward + backward + {'fused ' * bool(s.get('fused_adamw'))}AdamW step of the "
-        "bare network (no Lightning, no data "
-        f"loading), batch {s['batch_size']}, horizon {s['horizon']}, one target, random "
+        f"Step: forward + backward + {optimizer} step of the bare network (no Lightning, no "
+        f"data loading), batch {s['batch_size']}, horizon {s['horizon']}, one target, random "
         f"data, seed {s['seed']}; {s['warmup']} warm-up + {s['steps']} timed steps; "
         f"{s['repeats']} interleaved repetition(s); {threads}{where}.",
     ]

@@ -123,37 +123,36 @@ def test_same_offset_same_bias_at_any_length():
             assert rows[start + 1].sum().item() == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("shifted", [False, True])
-def test_long_windowed_attention_builds_no_sequence_by_sequence_tensor(monkeypatch, shifted):
+@pytest.fixture
+def sdpa_shapes(monkeypatch):
+    """Shapes (q, k, attn_mask) of every scaled_dot_product_attention call of the module."""
     seen = []
     real_sdpa = F.scaled_dot_product_attention
 
     def recording_sdpa(q, k, v, attn_mask=None, **kwargs):
-        seen.append((tuple(q.shape), None if attn_mask is None else tuple(attn_mask.shape)))
+        mask = None if attn_mask is None else tuple(attn_mask.shape)
+        seen.append((tuple(q.shape), tuple(k.shape), mask))
         return real_sdpa(q, k, v, attn_mask=attn_mask, **kwargs)
 
     monkeypatch.setattr(attention_module.F, "scaled_dot_product_attention", recording_sdpa)
+    return seen
+
+
+@pytest.mark.parametrize("shifted", [False, True])
+def test_long_windowed_attention_builds_no_sequence_by_sequence_tensor(sdpa_shapes, shifted):
     attn = WindowAttention(n_heads=2, window_size=4, shifted=shifted)
     q, k, v = random_qkv(3, 2, 37, 8)  # more than BANDED_MAX_TOKENS: windows
     attn(q, k, v)
-    ((q_shape, mask_shape),) = seen
+    ((q_shape, _, mask_shape),) = sdpa_shapes
     n_windows = (37 + (2 if shifted else 0) + 3) // 4
     assert q_shape == (3, 2, n_windows, 4, 8)  # (B, N, nW, W, hd), a view of the input
     assert mask_shape == (2, n_windows, 4, 4)  # windows: keys not padded
 
 
-def test_short_sequence_is_one_masked_group(monkeypatch):
-    seen = []
-    real_sdpa = F.scaled_dot_product_attention
-
-    def recording_sdpa(q, k, v, attn_mask=None, **kwargs):
-        seen.append((tuple(q.shape), tuple(k.shape)))
-        return real_sdpa(q, k, v, attn_mask=attn_mask, **kwargs)
-
-    monkeypatch.setattr(attention_module.F, "scaled_dot_product_attention", recording_sdpa)
+def test_short_sequence_is_one_masked_group(sdpa_shapes):
     attn = WindowAttention(n_heads=2, window_size=4, shifted=True)
     attn(*random_qkv(3, 2, 11, 8))
-    ((q_shape, k_shape),) = seen
+    ((q_shape, k_shape, _),) = sdpa_shapes
     assert q_shape == (3, 2, 1, 11, 8)  # all 11 tokens in one group
     assert k_shape == (3, 2, 1, attention_module.MIN_KEYS, 8)  # keys padded to the CPU width
 
