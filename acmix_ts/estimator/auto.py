@@ -106,9 +106,14 @@ def training_budget(n_windows: int, batch_size: int, max_steps: int | None) -> B
 
 
 def network_size(n_windows: int) -> dict[str, float | int]:
-    """Width, dropout and weight decay: a small, strongly regularised net on small data."""
+    """Width, dropout and weight decay: a small net with strong weight decay on small data.
+
+    No dropout there: on the real-world suite's validation split (13 small datasets, 3
+    seeds) dropout 0.3 gave a geo-mean relative MASE of 0.795, dropout 0 0.743 (with
+    dropout, 4 of qauselec's 5 candidates never beat their seasonal-naive start).
+    """
     if n_windows < SMALL_DATA:
-        return {"d_model": 32, "dropout": 0.3, "weight_decay": 0.05}
+        return {"d_model": 32, "dropout": 0.0, "weight_decay": 0.05}
     return {"d_model": 64, "dropout": 0.1, "weight_decay": 0.01}
 
 

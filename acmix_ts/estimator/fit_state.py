@@ -125,17 +125,18 @@ def calibration_scores(
     state: FittedState, blocks: list[np.ndarray], phases: np.ndarray, val_size: int,
     estimator: Any,
 ) -> np.ndarray | None:  # fmt: skip
-    """Conformity scores of the fitted model at every origin of the validation tails.
+    """Conformity scores of the fitted model for every step of the validation tails.
 
-    Each origin is forecast as ``predict`` would from that point (the members' median,
-    the cycle, the covariates of the horizon), in standardised units.
+    Every origin whose horizon reaches a tail step is forecast as ``predict`` would
+    from that point (the members' median, the cycle, the covariates of the horizon), in
+    standardised units; each scores only its steps inside the tail.
     """
     horizon, length = estimator.horizon, state.context_length
     n_y = len(state.columns.targets)
     pairs = [
         (i, origin)
         for i, block in enumerate(blocks)
-        for origin in range(max(len(block) - val_size, length), len(block) - horizon + 1)
+        for origin in range(max(len(block) - val_size - horizon + 1, length), len(block))
     ]
     if not pairs:
         return None
@@ -146,12 +147,26 @@ def calibration_scores(
     history, future = origin_history(
         state, blocks, rows, phases, pairs, state.last_ds[rows], horizon
     )
-    actual = np.stack([blocks[i][o : o + horizon, :n_y] for i, o in pairs])
+    actual = np.stack([tail_targets(blocks[i], o, horizon, val_size, n_y) for i, o in pairs])
     forecast = forecast_values(state, history, future, horizon)[..., 0]  # (n, H, C)
     mean, std = history.scaler.mean[:, None, :n_y], history.scaler.std[:, None, :n_y]
     actual = (actual - mean) / std
     context = network_context(state, history, horizon)[0][:, :, :n_y]
     return conformity_scores(actual, (forecast - mean) / std, context)
+
+
+def tail_targets(
+    block: np.ndarray, origin: int, horizon: int, val_size: int, n_targets: int
+) -> np.ndarray:
+    """The targets of ``horizon`` steps from ``origin``, NaN outside the validation tail.
+
+    Shape: (horizon, n_targets); the tail is the last ``val_size`` rows of ``block``.
+    """
+    steps = np.arange(origin, origin + horizon)
+    inside = (steps >= len(block) - val_size) & (steps < len(block))
+    values = np.full((horizon, n_targets), np.nan)
+    values[inside] = block[steps[inside], :n_targets]
+    return values
 
 
 def contexts_for(estimator: Any, available: int, season: int) -> list[int]:

@@ -39,7 +39,7 @@ class ACMixForecaster(BaseEstimator):
         Steps per patch token; ``"auto"`` is 16 (stride 8) from L = 96 on and about L / 6
         below (:func:`acmix_ts.estimator.auto.patch_for`).
     d_model, dropout : int / float or "auto", default="auto"
-        Token width and dropout; ``"auto"`` is 32 and 0.3 (with weight decay 0.05) on
+        Token width and dropout; ``"auto"`` is 32 and 0 (with weight decay 0.05) on
         fewer than 5,000 training windows, else 64 and 0.1 (weight decay 0.01).
     n_heads, n_blocks, window_size, kernel_size, fusion
         Network hyperparameters (see :class:`acmix_ts.nn.ACMixConfig`); ``window_size`` is

@@ -32,6 +32,27 @@ def test_too_few_windows_pool_the_steps_scaled_by_the_square_root_of_the_step() 
         half_width(scores, 99.9)
 
 
+def test_steps_not_scored_are_left_out_of_the_rank() -> None:
+    # Step 0 has 9 scores; step 1 only 4 (the rest inf): each takes its own rank.
+    scores = np.full((9, 2, 1), np.inf)
+    scores[:, 0, 0] = np.arange(1.0, 10.0)
+    scores[:4, 1, 0] = [1.0, 2.0, 3.0, 4.0]
+    np.testing.assert_array_equal(half_width(scores, 50)[:, 0], [5.0, 3.0])  # 5th; 3rd
+    # 80 %: step 1 needs rank ceil(5 * 0.8) = 4 <= 4, step 0 ceil(10 * 0.8) = 8.
+    np.testing.assert_array_equal(half_width(scores, 80)[:, 0], [8.0, 4.0])
+    # 90 %: step 1 would need rank 5 of 4, so the 13 finite scores are pooled.
+    pooled = np.sort(np.concatenate([np.arange(1.0, 10.0), np.arange(1.0, 5.0) / np.sqrt(2)]))
+    expected = pooled[int(np.ceil(14 * 0.9)) - 1] * np.sqrt([1.0, 2.0])
+    np.testing.assert_allclose(half_width(scores, 90)[:, 0], expected)
+
+
+def test_unscored_steps_get_inf_scores() -> None:
+    actual = np.array([[[1.0], [np.nan]], [[np.nan], [2.0]]])  # (2 windows, 2 steps, 1)
+    context = np.array([[[0.0], [1.0]], [[0.0], [2.0]]])  # scales 1 and 2
+    scores = conformity_scores(actual, np.zeros_like(actual), context)
+    np.testing.assert_array_equal(scores[:, :, 0], [[1.0, 1.0], [np.inf, np.inf]])
+
+
 def test_context_scale_is_the_mean_absolute_change_floored() -> None:
     context = np.array([[0.0, 1.0, 3.0, 6.0]]).reshape(1, 4, 1)  # changes 1, 2, 3
     assert context_scale(context)[0, 0] == pytest.approx(2.0)
@@ -62,7 +83,10 @@ def test_calibration_forecasts_each_origin_as_predict_would(panel, tiny) -> None
     score = abs(series["y"].iloc[len(series) - h] - point) / std
     score /= np.abs(np.diff(context)).mean()
     assert np.isclose(model.conformal_scores_[:, 0, 0], score, rtol=1e-4).any()
-    assert model.conformal_scores_.shape == (3 * (12 - h + 1), h, 1)
+    # Every origin that reaches the 12-step tail within the horizon; each step is scored
+    # on the 12 tail steps of each of the 3 series, the rest is inf.
+    assert model.conformal_scores_.shape == (3 * (12 + h - 1), h, 1)
+    assert (np.isfinite(model.conformal_scores_[:, :, 0]).sum(axis=0) == 3 * 12).all()
 
 
 def test_intervals_are_symmetric_and_grow_with_the_level(fitted) -> None:
