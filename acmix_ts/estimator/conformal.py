@@ -11,14 +11,13 @@ the estimator's per-series standardised units and divided by the window's own sc
 conformity scores, pooled over series and origins and kept per horizon step and target.
 A central ``level`` % interval is ``forecast ± s * scale * std`` where ``s`` is the
 ``ceil((n + 1) * level / 100)``-th smallest of the ``n`` scores of that step and target
-(split conformal prediction: Vovk,
-Gammerman & Shafer 2005; Angelopoulos & Bates 2023, "Conformal prediction: a gentle
-introduction", §1). Dividing by a per-window scale is normalised conformal prediction
-(Papadopoulos et al. 2008; Lei et al. 2018, §5.2): the interval widens where the series
-moves more, e.g. on a trending series whose training-period spread says little about
-its current steps.
+(split conformal prediction: Vovk, Gammerman & Shafer 2005; Angelopoulos & Bates 2023,
+"Conformal prediction: a gentle introduction", §1). Dividing by a per-window scale is
+normalised conformal prediction (Papadopoulos et al. 2008; Lei et al. 2018, §5.2): the
+interval widens where the series moves more, e.g. on a trending series whose
+training-period spread says little about its current steps.
 
-When too few windows were scored for a level, the scores of all steps are pooled after
+When a step has too few scores for a level, the scores of all steps are pooled after
 dividing step k's by sqrt(k) (errors of a random walk grow so) and the width is scaled
 back per step; only when even the pool is too small is the level refused.
 
