@@ -41,6 +41,9 @@ ACMIX_VARIANTS: dict[str, dict] = {
     "ACMix-no-log": {"target_transform": None},
     # Small data trained with dropout 0.3, the default before validation chose 0.
     "ACMix-dropout-0.3": {"dropout": 0.3},
+    # Training losses other than the default MSE (MASE scores absolute errors).
+    "ACMix-mae": {"loss": "mae"},
+    "ACMix-huber": {"loss": "huber"},
     # The estimator's defaults before the adaptive ones (fixed context of 96 steps,
     # 16-step patches, width 64, no cycle or trend path, 20 epochs).
     "ACMix-fixed": {
