@@ -3,9 +3,11 @@
 Task ``quickstart``: the windows of ``examples/quickstart.py`` (ETTh1's first 14,400
 rows, 7 series, h=24, 20 windows 120 steps apart); the global models are fitted once on
 the rows before the first cutoff and forecast every window without refitting, the
-statistical ones are refitted at every window. Task ``ltsf``: ETTh1 at L=96, H=96 on the
-long-horizon protocol (train-only scaling, every stride-1 test window), next to the
-ACMix and DLinear rows of ``ltsf_runs.jsonl``.
+statistical ones are refitted at every window. Task ``quickstart-val``: the same 20
+windows moved back to end where the quickstart's fitting rows end (its validation
+analog, on which ACMix's settings, ``ACMIX_VARIANTS``, are compared). Task ``ltsf``:
+ETTh1 at L=96, H=96 on the long-horizon protocol (train-only scaling, every stride-1
+test window), next to the ACMix and DLinear rows of ``ltsf_runs.jsonl``.
 
 Every run (task, model, seed) is appended to ``peers_runs.jsonl`` when it finishes and
 skipped later while its settings stay the same; the report is rewritten every time.
@@ -16,6 +18,7 @@ Examples
 --------
 OMP_NUM_THREADS=1 python -m benchmarks.peers --tasks quickstart --models NHITS SeasonalNaive
 OMP_NUM_THREADS=1 python -m benchmarks.peers --tasks ltsf --models PatchTST NHITS
+OMP_NUM_THREADS=1 python -m benchmarks.peers --tasks quickstart-val --models ACMix ACMix-mae
 python -m benchmarks.peers --smoke --out-dir /tmp/peers_smoke
 """
 
@@ -51,6 +54,7 @@ from benchmarks.peers_models import (
 from benchmarks.peers_report import harness_rows, read_runs, report_lines, summarise, versions
 from benchmarks.peers_tasks import (
     QUICKSTART,
+    QUICKSTART_VAL,
     SMOKE,
     Clock,
     Windows,
@@ -70,6 +74,14 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # ACMix on the quickstart task: what examples/quickstart.py passes (seed = random_state):
 # the estimator's defaults.
 ACMIX_QUICKSTART = {"horizon": 24}
+# Settings on top of ACMIX_QUICKSTART, each a row of its own ("ACMix" = the defaults).
+ACMIX_VARIANTS = {
+    "ACMix": {},
+    "ACMix-mae": {"loss": "mae"},  # the loss the peers train and the headline metric
+    "ACMix-patience-10": {"early_stopping_patience": 10},
+    "ACMix-ensemble-3": {"n_models": 3},
+}
+TASK_WINDOWS = {"quickstart": QUICKSTART, "quickstart-val": QUICKSTART_VAL}
 # The training the peers' budget is matched to: the quickstart's ACMix before the
 # adaptive defaults (4 epochs of every window in batches of 256, patience 3), kept so
 # that the peers' rows stay comparable across estimator changes.
@@ -108,7 +120,7 @@ def missing_library(model: str) -> str | None:
 
 def seeds_of(model: str, seeds: list[int]) -> list[int]:
     """Seeds for the trained models; one run (seed 0) for the deterministic ones."""
-    return seeds if model == "ACMix" or model in NEURAL_MODELS else [0]
+    return seeds if model in ACMIX_VARIANTS or model in NEURAL_MODELS else [0]
 
 
 def acmix_budget(df: pd.DataFrame, windows: Windows, params: dict) -> tuple[int, dict]:
@@ -138,9 +150,9 @@ def naive_outcome(df: pd.DataFrame, windows: Windows) -> Outcome:
     return Outcome(cv, clock.wall, clock.cpu, clock.wall, latency, calls, {})
 
 
-def quickstart_plan(args: argparse.Namespace) -> list[Planned]:
-    """The quickstart task's runs: the same windows for every model."""
-    windows = SMOKE if args.smoke else QUICKSTART
+def quickstart_plan(args: argparse.Namespace, task: str = "quickstart") -> list[Planned]:
+    """The runs of ``task`` (a key of ``TASK_WINDOWS``): the same windows for every model."""
+    windows = SMOKE if args.smoke else TASK_WINDOWS[task]
     df = quickstart_frame(windows.rows)
     reference = naive_backtest(df, windows)
     smoke = {"max_epochs": 1, "n_models": 1, "trend": True}
@@ -154,9 +166,10 @@ def quickstart_plan(args: argparse.Namespace) -> list[Planned]:
     plan = []
     for model in args.models:
         for seed in seeds_of(model, args.seeds):
-            if model == "ACMix":
-                settings = {**params, "random_state": seed}
-                run = partial(run_acmix, df, windows, params, seed)
+            if model in ACMIX_VARIANTS:
+                variant = {**params, **ACMIX_VARIANTS[model]}
+                settings = {**variant, "random_state": seed}
+                run = partial(run_acmix, df, windows, variant, seed)
             elif model in NEURAL_MODELS:
                 settings = neural_settings(model, windows.horizon, budget, seed)
                 run = partial(run_neural, df, model, settings, cv_kwargs, history(df, windows))
@@ -166,7 +179,7 @@ def quickstart_plan(args: argparse.Namespace) -> list[Planned]:
                 run = partial(run_stats, df, windows, model, args.stats_input_size)
             else:
                 settings, run = {}, partial(naive_outcome, df, windows)
-            plan.append(Planned("quickstart", model, seed, settings, run, check, asdict(windows)))
+            plan.append(Planned(task, model, seed, settings, run, check, asdict(windows)))
     return plan
 
 
@@ -213,7 +226,8 @@ def execute(plan: list[Planned], runs_file: Path, info: dict) -> None:
         checks = item.check(outcome.cv)
         record = {
             "key": item.key(), "task": item.task, "model": item.model, "seed": item.seed,
-            **score(outcome.cv, item.model), **(checks or {}),
+            **score(outcome.cv, "ACMix" if item.model in ACMIX_VARIANTS else item.model),
+            **(checks or {}),
             "fit_wall_s": outcome.fit_wall_s, "fit_cpu_s": outcome.fit_cpu_s,
             "cv_wall_s": outcome.cv_wall_s, "predict_calls": outcome.predict_calls,
             "predict_ms": None if outcome.predict_s is None else 1e3 * outcome.predict_s,
@@ -263,10 +277,11 @@ def report(
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", nargs="+", default=["quickstart", "ltsf"],
-                        choices=["quickstart", "ltsf"])  # fmt: skip
+                        choices=[*TASK_WINDOWS, "ltsf"])  # fmt: skip
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS),
-                        help="ACMix, Naive, NHITS, PatchTST, DLinear, SeasonalNaive, AutoETS, "
-                        "AutoTheta, AutoARIMA (ltsf: PatchTST, NHITS, DLinear)")  # fmt: skip
+                        help="ACMix (and the other ACMIX_VARIANTS), Naive, NHITS, PatchTST, "
+                        "DLinear, SeasonalNaive, AutoETS, AutoTheta, AutoARIMA "
+                        "(ltsf: PatchTST, NHITS, DLinear)")  # fmt: skip
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument(
         "--stats-input-size",
@@ -296,8 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     runs_file = args.runs_file or args.out_dir / "peers_runs.jsonl"
     start = time.perf_counter()
     info = machine()
-    if "quickstart" in args.tasks:
-        execute(quickstart_plan(args), runs_file, info)
+    for task in (t for t in TASK_WINDOWS if t in args.tasks):
+        execute(quickstart_plan(args, task), runs_file, info)
     if "ltsf" in args.tasks:
         execute(ltsf_plan(args), runs_file, info)
     report(runs_file, args.out_dir, time.perf_counter() - start)

@@ -93,9 +93,9 @@ def _seconds(value: float | None, digits: int = 0) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def quickstart_table(summary: dict) -> list[str]:
-    """One row per model of the quickstart task, best MAE first."""
-    rows = sorted((row for (task, _), row in summary.items() if task == "quickstart"),
+def quickstart_table(summary: dict, task: str = "quickstart") -> list[str]:
+    """One row per model of ``task`` (the quickstart or its validation analog), best MAE first."""
+    rows = sorted((row for (name, _), row in summary.items() if name == task),
                   key=lambda row: row["mae"])  # fmt: skip
     lines = ["| model | MAE | MSE | seeds | fit wall s | fit CPU s | backtest wall s | "
              "predict ms |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
@@ -213,15 +213,29 @@ def versions_line(runs: list[dict], info: dict) -> str:
     return "; ".join(f"{name} {v}".replace("None", "not installed") for name, v in text.items())
 
 
-def quickstart_extent(runs: list[dict]) -> str:
-    """What the quickstart rows pooled, from the first quickstart record."""
-    run = next((r for r in runs if r["task"] == "quickstart"), None)
+def quickstart_extent(runs: list[dict], task: str = "quickstart") -> str:
+    """What the rows of ``task`` pooled, from its first record."""
+    run = next((r for r in runs if r["task"] == task), None)
     if run is None:
         return "no runs yet"
     steps = run["rows"] // (run["windows"] * run["series"])
     return (f"{run['windows']} windows x {run['series']} series x {steps} steps = "
             f"{run['rows']:,} values, first cutoff {run['first_cutoff']}, last target "
             f"{run['last_target']}")  # fmt: skip
+
+
+def validation_section(runs: list[dict], summary: dict) -> list[str]:
+    """The quickstart's validation analog (task ``quickstart-val``), when it has runs."""
+    if not any(task == "quickstart-val" for task, _ in summary):
+        return []
+    return [
+        "## Validation analog of the quickstart task", "",
+        f"Pooled: {quickstart_extent(runs, 'quickstart-val')}: the quickstart's 20 windows "
+        "moved back to end where its fitting rows end, so no test row is seen. Settings of "
+        "ACMix (`ACMIX_VARIANTS` in `peers.py`) are compared here, never on the table above; "
+        "peers with the budget rule above, matched to these fitting rows.", "",
+        *quickstart_table(summary, "quickstart-val"), "",
+    ]  # fmt: skip
 
 
 def pending_line(summary: dict) -> list[str]:
@@ -249,6 +263,7 @@ def report_lines(runs: list[dict], summary: dict, harness: dict, info: dict) -> 
         *quickstart_table(summary), "",
         *pending_line(summary),
         *[f"- {note}" for note in QUICKSTART_NOTES], "",
+        *validation_section(runs, summary),
         "## Long-horizon protocol: ETTh1, L=96, H=96", "",
         *ltsf_table(summary, harness), "",
         *[f"- {note}" for note in LTSF_NOTES], "",

@@ -15,11 +15,12 @@ import torch
 
 from acmix_ts import load_ltsf
 from benchmarks.ltsf_protocol import load_splits
-from benchmarks.peers import acmix_budget
+from benchmarks.peers import acmix_budget, parse, quickstart_plan
 from benchmarks.peers_models import FitRecorder
 from benchmarks.peers_report import harness_rows, quickstart_table, summarise
 from benchmarks.peers_tasks import (
     QUICKSTART,
+    QUICKSTART_VAL,
     SMOKE,
     Clock,
     Windows,
@@ -109,6 +110,32 @@ def test_quickstart_windows_and_budget_match_acmix() -> None:
     assert val_size == 1209
     assert budget == {"max_steps": 1180, "val_check_steps": 295, "windows_batch_size": 256,
                       "early_stop_patience_steps": 3}  # fmt: skip
+
+
+def test_validation_analog_ends_where_the_quickstart_fits() -> None:
+    df = quickstart_frame(QUICKSTART_VAL.rows)
+    reference = naive_backtest(df, QUICKSTART_VAL)
+    test_cut = quickstart_frame()["ds"].iloc[QUICKSTART.first_cut]  # first test target
+    assert len(reference) == 20 * 7 * 24 and reference["cutoff"].nunique() == 20
+    assert reference["ds"].max() < test_cut  # every validation target precedes the test
+    last = quickstart_frame()["ds"].iloc[QUICKSTART.first_cut - 1]
+    assert reference["ds"].max() == last  # ... and the last one is the last fitting row
+    args = parse(["--tasks", "quickstart-val", "--models", "ACMix-mae", "--seeds", "0", "1"])
+    plan = quickstart_plan(args, "quickstart-val")
+    assert [(p.task, p.model, p.seed) for p in plan] == [
+        ("quickstart-val", "ACMix-mae", 0),
+        ("quickstart-val", "ACMix-mae", 1),
+    ]
+    assert plan[1].settings == {"horizon": 24, "loss": "mae", "random_state": 1}
+    assert plan[0].windows["rows"] == QUICKSTART.first_cut
+
+
+def test_report_keeps_the_validation_analog_apart() -> None:
+    runs = [_run("quickstart", "ACMix", 0, 2.0), _run("quickstart-val", "ACMix-mae", 0, 1.0)]
+    summary = summarise(runs)
+    assert [row.split(" |")[0] for row in quickstart_table(summary)[2:]] == ["| ACMix"]
+    val = quickstart_table(summary, "quickstart-val")[2:]
+    assert len(val) == 1 and val[0].startswith("| ACMix-mae | 1.000 |")
 
 
 def test_matched_budget_counts_one_variable_windows() -> None:
