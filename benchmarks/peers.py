@@ -123,6 +123,11 @@ def seeds_of(model: str, seeds: list[int]) -> list[int]:
     return seeds if model in ACMIX_VARIANTS or model in NEURAL_MODELS else [0]
 
 
+def forecast_column(model: str) -> str:
+    """The backtest column holding ``model``'s forecasts: ``ACMix`` for every ACMix variant."""
+    return "ACMix" if model in ACMIX_VARIANTS else model
+
+
 def acmix_budget(df: pd.DataFrame, windows: Windows, params: dict) -> tuple[int, dict]:
     """The validation tail of the fitting rows and the peers' budget matched to ACMix's."""
     acmix = ACMixForecaster(**params).get_params()
@@ -226,8 +231,7 @@ def execute(plan: list[Planned], runs_file: Path, info: dict) -> None:
         checks = item.check(outcome.cv)
         record = {
             "key": item.key(), "task": item.task, "model": item.model, "seed": item.seed,
-            **score(outcome.cv, "ACMix" if item.model in ACMIX_VARIANTS else item.model),
-            **(checks or {}),
+            **score(outcome.cv, forecast_column(item.model)), **(checks or {}),
             "fit_wall_s": outcome.fit_wall_s, "fit_cpu_s": outcome.fit_cpu_s,
             "cv_wall_s": outcome.cv_wall_s, "predict_calls": outcome.predict_calls,
             "predict_ms": None if outcome.predict_s is None else 1e3 * outcome.predict_s,

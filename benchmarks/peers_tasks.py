@@ -20,7 +20,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,7 @@ QUICKSTART = Windows(rows=14400, horizon=24, n_windows=20, step_size=120)
 SMOKE = Windows(rows=2000, horizon=24, n_windows=2, step_size=120)
 # The quickstart's validation analog: the same 20 windows moved back to end where the
 # quickstart's fitting rows end, so that settings are compared without its test windows.
-QUICKSTART_VAL = Windows(rows=QUICKSTART.first_cut, horizon=24, n_windows=20, step_size=120)
+QUICKSTART_VAL = replace(QUICKSTART, rows=QUICKSTART.first_cut)
 
 
 # --------------------------------------------------------------------------- data
