@@ -1,5 +1,5 @@
-"""WindowAttention against a naive reference, relative-position bias, no T x T tensors
-beyond short sequences, padded keys on CPU."""
+"""WindowAttention against a naive reference, relative-position bias, no T x T tensors,
+the CPU kernel against scaled_dot_product_attention."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from acmix_ts.nn import attention as attention_module
-from acmix_ts.nn.attention import WindowAttention
+from acmix_ts.nn.attention import WindowAttention, key_major_attention
 
 
 def naive_window_attention(q, k, v, table, window, shift):
@@ -55,7 +55,7 @@ def test_window_attention_matches_naive_block_diagonal_reference(n_tokens, windo
     torch.testing.assert_close(attn(q, k, v), expected, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("n_tokens", [11, 38])  # one banded group; windows
+@pytest.mark.parametrize("n_tokens", [3, 11, 38])  # one window (no shift); windows
 def test_window_attention_gradients_match_reference(n_tokens):
     attn = WindowAttention(n_heads=2, window_size=4, shifted=True)
     q, k, v = (t.requires_grad_() for t in random_qkv(2, 2, n_tokens, 3))
@@ -64,7 +64,8 @@ def test_window_attention_gradients_match_reference(n_tokens):
     for t in (q, k, v):
         t.grad = None
     table = attn.relative_bias_table.detach().clone().requires_grad_()
-    naive_window_attention(q, k, v, table, 4, 2).square().sum().backward()
+    shift = 2 if n_tokens > 4 else 0  # one window covers 3 tokens: no shift
+    naive_window_attention(q, k, v, table, 4, shift).square().sum().backward()
     for a, b in zip(got, [q.grad, k.grad, v.grad, table.grad], strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
@@ -76,16 +77,24 @@ def test_full_attention_without_window_is_plain_sdpa():
     torch.testing.assert_close(attn(q, k, v), F.scaled_dot_product_attention(q, k, v))
 
 
-@pytest.mark.parametrize("n_keys", [5, 16])
-def test_group_bias_reads_the_table_by_offset(n_keys):
+def test_group_bias_reads_the_table_by_offset():
     attn = WindowAttention(n_heads=2, window_size=5)
     table = attn.relative_bias_table.detach()
-    bias = attn.group_bias(5, n_keys, torch.float32).detach()  # one window: (N, 1, 5, K)
-    assert bias.shape == (2, 1, 5, n_keys)
+    bias = attn.group_bias(5, torch.float32).detach()  # one window: (N, 1, 5, 5)
+    assert bias.shape == (2, 1, 5, 5)
     for i in range(5):
         for j in range(5):
             torch.testing.assert_close(bias[:, 0, i, j], table[4 + i - j])
-    assert torch.isneginf(bias[:, :, :, 5:]).all()  # padded keys are masked
+
+
+def test_group_bias_masks_the_padded_keys_of_shifted_windows():
+    attn = WindowAttention(n_heads=2, window_size=4, shifted=True)
+    bias = attn.group_bias(7, torch.float32).detach()  # 2 padded in front, 3 at the back
+    assert bias.shape == (2, 3, 4, 4)  # (N, nW, W, W)
+    real_key = torch.tensor([[0, 0, 1, 1], [1, 1, 1, 1], [1, 0, 0, 0]], dtype=torch.bool)
+    for w in range(3):
+        assert torch.isneginf(bias[:, w][:, :, ~real_key[w]]).all()
+        assert torch.isfinite(bias[:, w][:, :, real_key[w]]).all()
 
 
 @pytest.mark.parametrize(("n_tokens", "shifted"), [(20, True), (50, True), (64, False)])
@@ -124,37 +133,48 @@ def test_same_offset_same_bias_at_any_length():
 
 
 @pytest.fixture
-def sdpa_shapes(monkeypatch):
-    """Shapes (q, k, attn_mask) of every scaled_dot_product_attention call of the module."""
+def kernel_shapes(monkeypatch):
+    """Shapes (q, k, bias) of every key_major_attention call of the module."""
     seen = []
-    real_sdpa = F.scaled_dot_product_attention
+    real_kernel = attention_module.key_major_attention
 
-    def recording_sdpa(q, k, v, attn_mask=None, **kwargs):
-        mask = None if attn_mask is None else tuple(attn_mask.shape)
-        seen.append((tuple(q.shape), tuple(k.shape), mask))
-        return real_sdpa(q, k, v, attn_mask=attn_mask, **kwargs)
+    def recording_kernel(q, k, v, bias):
+        seen.append((tuple(q.shape), tuple(k.shape), tuple(bias.shape)))
+        return real_kernel(q, k, v, bias)
 
-    monkeypatch.setattr(attention_module.F, "scaled_dot_product_attention", recording_sdpa)
+    monkeypatch.setattr(attention_module, "key_major_attention", recording_kernel)
     return seen
 
 
+@pytest.mark.parametrize("n_tokens", [11, 37])
 @pytest.mark.parametrize("shifted", [False, True])
-def test_long_windowed_attention_builds_no_sequence_by_sequence_tensor(sdpa_shapes, shifted):
+def test_windowed_attention_builds_no_sequence_by_sequence_tensor(kernel_shapes, n_tokens, shifted):
     attn = WindowAttention(n_heads=2, window_size=4, shifted=shifted)
-    q, k, v = random_qkv(3, 2, 37, 8)  # more than BANDED_MAX_TOKENS: windows
+    q, k, v = random_qkv(3, 2, n_tokens, 8)
     attn(q, k, v)
-    ((q_shape, _, mask_shape),) = sdpa_shapes
-    n_windows = (37 + (2 if shifted else 0) + 3) // 4
-    assert q_shape == (3, 2, n_windows, 4, 8)  # (B, N, nW, W, hd), a view of the input
-    assert mask_shape == (2, n_windows, 4, 4)  # windows: keys not padded
+    ((q_shape, k_shape, bias_shape),) = kernel_shapes
+    n_windows = (n_tokens + (2 if shifted else 0) + 3) // 4
+    assert q_shape == k_shape == (3, 2, n_windows, 4, 8)  # (B, N, nW, W, hd)
+    assert bias_shape == (2, n_windows, 4, 4)  # scores of one window at a time
 
 
-def test_short_sequence_is_one_masked_group(sdpa_shapes):
-    attn = WindowAttention(n_heads=2, window_size=4, shifted=True)
-    attn(*random_qkv(3, 2, 11, 8))
-    ((q_shape, k_shape, _),) = sdpa_shapes
-    assert q_shape == (3, 2, 1, 11, 8)  # all 11 tokens in one group
-    assert k_shape == (3, 2, 1, attention_module.MIN_KEYS, 8)  # keys padded to the CPU width
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_key_major_kernel_equals_sdpa_with_the_mask(dtype):
+    # The CPU kernel and the CUDA one (scaled_dot_product_attention) compute the same
+    # attention, padded keys included, forward and backward.
+    attn = WindowAttention(n_heads=3, window_size=6, shifted=True).to(dtype)
+    with torch.no_grad():
+        attn.relative_bias_table.normal_()
+    q, k, v = (t.to(dtype).view(2, 3, 4, 6, 5).requires_grad_() for t in random_qkv(2, 3, 24, 5))
+    bias = attn.group_bias(21, dtype)  # 21 tokens: 3 padded in front, 0 at the back
+    got = key_major_attention(q, k, v, bias)
+    expected = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+    torch.testing.assert_close(got, expected)
+    leaves = (q, k, v, attn.relative_bias_table)
+    grads = torch.autograd.grad(got.square().sum(), leaves, retain_graph=True)
+    ref_grads = torch.autograd.grad(expected.square().sum(), leaves)
+    for a, b in zip(grads, ref_grads, strict=True):
+        torch.testing.assert_close(a, b)
 
 
 def test_no_nan_with_bf16_inputs():
