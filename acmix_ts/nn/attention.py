@@ -9,7 +9,7 @@ never see the first ones.
 Layout. The sequence is padded at the front by the shift and at the back up to a
 multiple of W, and viewed as (B, N, nW, W, hd): cost O(T*W*d) time and memory, no
 T x T tensor. Padded keys are masked by an additive ``-inf``: one gather from the table,
-extended by a ``-inf`` row, builds bias and mask together (:meth:`group_index`). When
+extended by a ``-inf`` row, builds bias and mask together (:meth:`window_index`). When
 one window covers the sequence (W >= T) it is the whole sequence, unpadded.
 
 Kernels. On CUDA the windows go to ``scaled_dot_product_attention`` (fused kernels).
@@ -108,7 +108,7 @@ class WindowAttention(nn.Module):
         shift = size // 2 if self.shifted else 0
         return size, shift, -(shift + n_tokens) % size
 
-    def group_index(self, n_tokens: int, device: torch.device) -> Tensor:
+    def window_index(self, n_tokens: int, device: torch.device) -> Tensor:
         """Row of the extended table (bias rows, then a ``-inf`` row) for each score.
 
         Shape: -> (nW, W, W), int64; entry [w, i, j] is ``W - 1 + i - j`` when key j of
@@ -127,12 +127,12 @@ class WindowAttention(nn.Module):
             self._index_cache[key] = torch.where(real[:, None, :], offset, masked)
         return self._index_cache[key]
 
-    def group_bias(self, n_tokens: int, dtype: torch.dtype) -> Tensor:
+    def window_bias(self, n_tokens: int, dtype: torch.dtype) -> Tensor:
         """Bias and mask of every score. Shape: -> (N, nW, W, W): (head, window, query, key)."""
         assert self.relative_bias_table is not None  # only with a window_size
         table = self.relative_bias_table
         masked = table.new_full((1, self.n_heads), float("-inf"))
-        index = self.group_index(n_tokens, table.device)
+        index = self.window_index(n_tokens, table.device)
         bias = F.embedding(index, torch.cat([table, masked]))  # (nW, W, W, N)
         return bias.permute(3, 0, 1, 2).to(dtype)
 
@@ -144,7 +144,7 @@ class WindowAttention(nn.Module):
         if front or back:
             q, k, v = (F.pad(t, (0, 0, front, back)) for t in (q, k, v))  # (B, N, Tp, hd)
         q, k, v = (t.view(batch, n_heads, -1, window, head_dim) for t in (q, k, v))
-        bias = self.group_bias(n_tokens, q.dtype)  # (N, nW, W, W)
+        bias = self.window_bias(n_tokens, q.dtype)  # (N, nW, W, W)
         if q.device.type == "cpu":
             out = key_major_attention(q, k, v, bias)  # (B, N, nW, W, hd)
         else:

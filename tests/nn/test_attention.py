@@ -77,19 +77,19 @@ def test_full_attention_without_window_is_plain_sdpa():
     torch.testing.assert_close(attn(q, k, v), F.scaled_dot_product_attention(q, k, v))
 
 
-def test_group_bias_reads_the_table_by_offset():
+def test_window_bias_reads_the_table_by_offset():
     attn = WindowAttention(n_heads=2, window_size=5)
     table = attn.relative_bias_table.detach()
-    bias = attn.group_bias(5, torch.float32).detach()  # one window: (N, 1, 5, 5)
+    bias = attn.window_bias(5, torch.float32).detach()  # one window: (N, 1, 5, 5)
     assert bias.shape == (2, 1, 5, 5)
     for i in range(5):
         for j in range(5):
             torch.testing.assert_close(bias[:, 0, i, j], table[4 + i - j])
 
 
-def test_group_bias_masks_the_padded_keys_of_shifted_windows():
+def test_window_bias_masks_the_padded_keys_of_shifted_windows():
     attn = WindowAttention(n_heads=2, window_size=4, shifted=True)
-    bias = attn.group_bias(7, torch.float32).detach()  # 2 padded in front, 3 at the back
+    bias = attn.window_bias(7, torch.float32).detach()  # 2 padded in front, 3 at the back
     assert bias.shape == (2, 3, 4, 4)  # (N, nW, W, W)
     real_key = torch.tensor([[0, 0, 1, 1], [1, 1, 1, 1], [1, 0, 0, 0]], dtype=torch.bool)
     for w in range(3):
@@ -166,7 +166,7 @@ def test_key_major_kernel_equals_sdpa_with_the_mask(dtype):
     with torch.no_grad():
         attn.relative_bias_table.normal_()
     q, k, v = (t.to(dtype).view(2, 3, 4, 6, 5).requires_grad_() for t in random_qkv(2, 3, 24, 5))
-    bias = attn.group_bias(21, dtype)  # 21 tokens: 3 padded in front, 0 at the back
+    bias = attn.window_bias(21, dtype)  # 21 tokens: 3 padded in front, 0 at the back
     got = key_major_attention(q, k, v, bias)
     expected = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
     torch.testing.assert_close(got, expected)
